@@ -1,0 +1,2 @@
+/** Browser adapters (Dexie store, native WebRTC, QR) land here; see the issues. */
+export * from '../index.js';

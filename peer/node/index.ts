@@ -1,0 +1,2 @@
+/** Node adapters (SQLite store, WebRTC, direct endpoint, mDNS) land here; see the issues. */
+export * from '../index.js';

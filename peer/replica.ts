@@ -1,0 +1,316 @@
+import { Emitter } from '../shared/emitter.js';
+import { MeshsyncError } from '../shared/errors.js';
+import { Hlc, isStamp, type Stamp } from '../shared/hlc.js';
+import {
+  asDeviceId,
+  randomId,
+  type CollectionName,
+  type DeviceId,
+  type RecordId,
+} from '../shared/ids.js';
+import type { JsonObject, JsonValue } from '../shared/json.js';
+import { consoleLogger, type Logger } from '../shared/log.js';
+import {
+  recordKey,
+  type ConflictEntry,
+  type RecordState,
+  type StoredRecord,
+} from '../shared/record.js';
+import { joinRecord, localDelete, localPatch, localPut, visibleValue } from './merge.js';
+import type { CursorState, StorePort } from './store/store-port.js';
+
+export interface ReplicaOptions {
+  store: StorePort;
+  /** This device's id. @default the id stored in `store`, or a new random one */
+  device?: string;
+  /** Wall clock in ms. @default Date.now */
+  now?: () => number;
+  /** Source of randomness. @default crypto.getRandomValues */
+  random?: (n: number) => Uint8Array;
+  /** Refuse remote stamps further ahead of our clock than this. @default 300_000 */
+  maxDriftMs?: number;
+  logger?: Logger;
+}
+
+/** A change to one record, local or from a peer. `value` is null when the record is gone. */
+export interface ChangeEvent {
+  collection: CollectionName;
+  id: RecordId;
+  value: JsonObject | null;
+  source: 'local' | 'remote';
+  /** The device whose page brought the change (remote changes only). */
+  peer?: DeviceId;
+}
+
+export interface ReplicaEvents extends Record<string, unknown> {
+  change: ChangeEvent;
+  /** The store's head moved; `origin` is set when every written row came from that device. */
+  head: { seq: number; origin: DeviceId | null };
+  conflict: ConflictEntry;
+}
+
+/** A page received from a peer, already validated. */
+export interface IncomingPage {
+  from: number;
+  to: number;
+  rows: readonly RecordState[];
+}
+
+const META_DEVICE = 'device';
+const META_EPOCH = 'epoch';
+const META_HLC = 'hlc';
+
+export function defaultRandom(n: number): Uint8Array {
+  return globalThis.crypto.getRandomValues(new Uint8Array(n));
+}
+
+/** Key of a cursor's validity: the remote epoch and our selective-sync filter. */
+export function filterKey(want: readonly string[] | null): string {
+  return want === null ? '*' : [...new Set(want)].sort().join(',');
+}
+
+/**
+ * One device's data: the store, the clock and the merge rules, with change events. Local writes
+ * and remote pages go through the same atomic store update, so they can interleave freely.
+ */
+export class Replica {
+  readonly events = new Emitter<ReplicaEvents>();
+  readonly hlc: Hlc;
+
+  private constructor(
+    readonly store: StorePort,
+    readonly device: DeviceId,
+    /** Random id of this store; peers reset their cursors into us when it changes. */
+    readonly epoch: string,
+    private readonly now: () => number,
+    readonly logger: Logger,
+    maxDriftMs: number | undefined,
+  ) {
+    this.hlc = new Hlc(device, { now, ...(maxDriftMs === undefined ? {} : { maxDriftMs }) });
+  }
+
+  static async open(options: ReplicaOptions): Promise<Replica> {
+    const { store } = options;
+    const random = options.random ?? defaultRandom;
+    await store.open();
+    const stored = await store.getMeta(META_DEVICE);
+    if (options.device !== undefined && stored !== undefined && options.device !== stored) {
+      throw new MeshsyncError(
+        'INVALID_OPTION',
+        `store belongs to device ${stored}, not ${options.device}`,
+      );
+    }
+    const device = asDeviceId(options.device ?? stored ?? randomId(random, 16));
+    if (stored === undefined) await store.setMeta(META_DEVICE, device);
+    let epoch = await store.getMeta(META_EPOCH);
+    if (epoch === undefined) {
+      epoch = randomId(random, 16);
+      await store.setMeta(META_EPOCH, epoch);
+    }
+    const replica = new Replica(
+      store,
+      device,
+      epoch,
+      options.now ?? Date.now,
+      options.logger ?? consoleLogger,
+      options.maxDriftMs,
+    );
+    const last = await store.getMeta(META_HLC);
+    if (last !== undefined && isStamp(last)) replica.hlc.observe(last);
+    return replica;
+  }
+
+  async get(collection: CollectionName, id: RecordId): Promise<JsonObject | null> {
+    const record = await this.store.get(collection, id);
+    return record ? visibleValue(record) : null;
+  }
+
+  /** Visible records of a collection in id order, paged by id. */
+  async list(
+    collection: CollectionName,
+    after: string | undefined,
+    limit: number,
+  ): Promise<Array<{ id: RecordId; value: JsonObject }>> {
+    const out: Array<{ id: RecordId; value: JsonObject }> = [];
+    let cursor = after;
+    while (out.length < limit) {
+      const batch = await this.store.list(collection, {
+        ...(cursor === undefined ? {} : { after: cursor }),
+        limit: limit - out.length,
+      });
+      for (const record of batch) {
+        const value = visibleValue(record);
+        if (value) out.push({ id: record.i, value });
+      }
+      if (batch.length < limit - out.length || batch.length === 0) break;
+      cursor = batch[batch.length - 1]!.i;
+    }
+    return out;
+  }
+
+  put(c: CollectionName, i: RecordId, value: JsonObject): Promise<JsonObject | null> {
+    return this.writeLocal(c, i, (local, stamp) => localPut(local, c, i, value, stamp));
+  }
+
+  patch(
+    c: CollectionName,
+    i: RecordId,
+    changes: Record<string, JsonValue | undefined>,
+  ): Promise<JsonObject | null> {
+    return this.writeLocal(c, i, (local, stamp) => {
+      if (!local || visibleValue(local) === null) {
+        throw new MeshsyncError('NOT_FOUND', `no record ${c}/${i} to patch`);
+      }
+      return localPatch(local, changes, stamp);
+    });
+  }
+
+  /** Deletes a record; false if there was nothing to delete. */
+  async delete(c: CollectionName, i: RecordId): Promise<boolean> {
+    let existed = false;
+    await this.writeLocal(c, i, (local, stamp) => {
+      existed = local !== undefined && visibleValue(local) !== null;
+      return existed && local ? localDelete(local, stamp) : undefined;
+    });
+    return existed;
+  }
+
+  private async writeLocal(
+    c: CollectionName,
+    i: RecordId,
+    make: (local: StoredRecord | undefined, stamp: Stamp) => RecordState | undefined,
+  ): Promise<JsonObject | null> {
+    const { result, lastSeq } = await this.store.update({ keys: [[c, i]] }, ({ records }) => {
+      const next = make(records.get(recordKey(c, i)), this.hlc.tick());
+      if (!next) return { records: [], result: undefined };
+      return {
+        records: [{ state: next, origin: null }],
+        meta: { [META_HLC]: this.hlc.last },
+        result: next,
+      };
+    });
+    if (!result) return null;
+    const value = visibleValue(result);
+    this.events.emit('change', { collection: c, id: i, value, source: 'local' });
+    this.events.emit('head', { seq: lastSeq, origin: null });
+    return value;
+  }
+
+  /** The seq up to which `peer`'s changes from store `epoch` have been applied here. */
+  async cursorFor(peer: DeviceId, epoch: string, filter: string): Promise<number> {
+    return cursorSeq(await this.store.getCursor(peer), epoch, filter);
+  }
+
+  async head(): Promise<number> {
+    return this.store.lastSeq();
+  }
+
+  /**
+   * Applies a page from `peer` and advances the cursor in the same store transaction.
+   * Refuses the whole page (changing nothing) on clock drift or unwanted collections; a page
+   * that starts after our cursor is not applied (`CURSOR_GAP`); an old page is a no-op.
+   * Returns the cursor after the page.
+   */
+  async applyPage(
+    peer: DeviceId,
+    epoch: string,
+    want: ReadonlySet<string> | null,
+    page: IncomingPage,
+  ): Promise<{ cursor: number; written: number }> {
+    let newest: Stamp | null = null;
+    for (const row of page.rows) {
+      if (want && !want.has(row.c)) {
+        throw new MeshsyncError(
+          'UNWANTED_COLLECTION',
+          `page holds collection ${row.c}, which was not asked for`,
+        );
+      }
+      for (const stamp of rowStamps(row)) if (newest === null || stamp > newest) newest = stamp;
+    }
+    if (newest !== null) this.hlc.check(newest);
+    const filter = filterKey(want === null ? null : [...want]);
+    const keys = page.rows.map((row) => [row.c, row.i] as const);
+    const outcome = await this.store.update({ keys, cursorPeer: peer }, ({ records, cursor }) => {
+      const current = cursorSeq(cursor, epoch, filter);
+      if (page.from > current) {
+        throw new MeshsyncError('CURSOR_GAP', `page starts at ${page.from}, cursor is ${current}`, {
+          details: { from: page.from, cursor: current },
+        });
+      }
+      if (page.to <= current)
+        return {
+          records: [],
+          result: {
+            cursor: current,
+            written: [] as StoredRecord[],
+            conflicts: [] as ConflictEntry[],
+          },
+        };
+      const written = new Map<string, { state: RecordState; origin: DeviceId | null }>();
+      const conflicts: ConflictEntry[] = [];
+      const at = this.now();
+      for (const row of page.rows) {
+        const key = recordKey(row.c, row.i);
+        const local = written.get(key)?.state ?? records.get(key);
+        const joined = joinRecord(local, row);
+        if (joined.changed)
+          written.set(key, { state: joined.state, origin: joined.sameAsIncoming ? peer : null });
+        for (const { field, winner, loser } of joined.conflicts) {
+          conflicts.push({
+            key: `${key}\u0000${field}\u0000${loser.s}`,
+            collection: row.c,
+            id: row.i,
+            field,
+            winner,
+            loser,
+            at,
+          });
+        }
+      }
+      if (newest !== null) this.hlc.observe(newest);
+      return {
+        records: [...written.values()],
+        cursor: { peer, state: { seq: page.to, epoch, filter } },
+        conflicts,
+        meta: { [META_HLC]: this.hlc.last },
+        result: {
+          cursor: page.to,
+          written: [...written.values()].map((w) => ({ ...w.state, seq: 0, o: w.origin })),
+          conflicts,
+        },
+      };
+    });
+    const { cursor, written, conflicts } = outcome.result;
+    if (written.length > 0) {
+      if (this.events.listenerCount('change') > 0) {
+        for (const record of written) {
+          this.events.emit('change', {
+            collection: record.c,
+            id: record.i,
+            value: visibleValue(record),
+            source: 'remote',
+            peer,
+          });
+        }
+      }
+      const allFromPeer = written.every((record) => record.o === peer);
+      this.events.emit('head', { seq: outcome.lastSeq, origin: allFromPeer ? peer : null });
+    }
+    for (const conflict of conflicts) this.events.emit('conflict', conflict);
+    return { cursor, written: written.length };
+  }
+
+  conflicts(): Promise<ConflictEntry[]> {
+    return this.store.conflicts();
+  }
+}
+
+function cursorSeq(cursor: CursorState | undefined, epoch: string, filter: string): number {
+  return cursor && cursor.epoch === epoch && cursor.filter === filter ? cursor.seq : 0;
+}
+
+function* rowStamps(row: RecordState): Generator<Stamp> {
+  if (row.a !== null) yield row.a;
+  if (row.d !== null) yield row.d;
+  for (const name of Object.keys(row.f)) yield row.f[name]!.s;
+}

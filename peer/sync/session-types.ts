@@ -1,0 +1,87 @@
+import type { MeshsyncError } from '../../shared/errors.js';
+import type { CollectionName, DeviceId } from '../../shared/ids.js';
+import type { Logger } from '../../shared/log.js';
+
+/** Timer functions, injectable so tests can drive time. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export interface SyncOptions {
+  /** Collections to receive from peers; null for all (selective sync). @default null */
+  want?: readonly string[] | null;
+  /** Most rows per page we ask for or send. @default 2000 */
+  pageRows?: number;
+  /** Page size target (UTF-16 units of row JSON). @default 1 MiB */
+  pageBytes?: number;
+  /** Give up on a request after this long. @default 30_000 */
+  requestTimeoutMs?: number;
+  /** Close a session whose handshake has not finished after this long. @default 15_000 */
+  handshakeTimeoutMs?: number;
+  /** Coalesce local changes for this long before sending a "changed" notice. @default 10 */
+  changedDebounceMs?: number;
+  /** Pull when the session opens and when the peer says it changed. @default true */
+  autoPull?: boolean;
+  /** Close the session after this many bad frames from the peer. @default 32 */
+  maxProtocolErrors?: number;
+  /** Capabilities to announce in the handshake. @default [] */
+  capabilities?: readonly string[];
+  timers?: Timers;
+  logger?: Logger;
+}
+
+export type SessionState = 'handshaking' | 'ready' | 'closed';
+
+export interface SyncProgress {
+  direction: 'pull' | 'push';
+  /** Pages and rows moved by this pull or push so far. */
+  pages: number;
+  rows: number;
+  bytes: number;
+  /** The sender's seq covered so far and its head: `head - cursor` is an upper bound of what remains. */
+  cursor: number;
+  head: number;
+  pending: number;
+}
+
+export interface SyncResult {
+  direction: 'pull' | 'push';
+  pages: number;
+  rows: number;
+  bytes: number;
+  cursor: number;
+}
+
+export interface SessionStatus {
+  state: SessionState;
+  transport: string;
+  remote: DeviceId | null;
+  /** Collections the remote asked for (null = all). */
+  remoteWants: CollectionName[] | null;
+  rowsIn: number;
+  rowsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Our cursor into the remote's changes, and theirs into ours. */
+  cursorIn: number;
+  cursorOut: number;
+  lastPullAt: number | null;
+  lastPushAt: number | null;
+  lastError: { code: string; message: string } | null;
+  closeReason: string | null;
+}
+
+export interface SessionEvents extends Record<string, unknown> {
+  ready: { remote: DeviceId };
+  progress: SyncProgress;
+  synced: SyncResult;
+  /** A request failed or the peer sent something bad; the session goes on. */
+  error: MeshsyncError;
+  closed: { reason: string; error?: MeshsyncError };
+}

@@ -1,0 +1,29 @@
+import type { Unsubscribe } from '../../shared/emitter.js';
+import type { MeshsyncError } from '../../shared/errors.js';
+
+export interface TransportEvents extends Record<string, unknown> {
+  /** One whole frame from the other side. */
+  message: Uint8Array;
+  /** The pipe is gone; no message follows. Emitted once. */
+  close: { reason: string; error?: MeshsyncError };
+}
+
+/**
+ * A message pipe between two devices: reliable, ordered, frame-preserving. WebRTC data
+ * channels, WebSockets, HTTP request pairs, the signaling relay and the in-memory pair all
+ * implement it; the sync engine sees nothing else.
+ */
+export interface Transport {
+  /** A short name for status, e.g. `memory`, `webrtc`, `websocket`. */
+  readonly kind: string;
+  /** True when either side can send at any time (false for request/response transports). */
+  readonly streaming: boolean;
+  /** Sends one frame; resolves when the transport can take more (backpressure). */
+  send(frame: Uint8Array): Promise<void>;
+  /** Closes both directions; idempotent. */
+  close(reason?: string): void;
+  on<K extends keyof TransportEvents>(
+    event: K,
+    listener: (payload: TransportEvents[K]) => void,
+  ): Unsubscribe;
+}

@@ -1,0 +1,12 @@
+export * from './errors.js';
+export * from './ids.js';
+export * from './hlc.js';
+export * from './json.js';
+export * from './record.js';
+export * from './limits.js';
+export * from './emitter.js';
+export * from './log.js';
+export type { Schema } from './schema.js';
+export * from './protocol/messages.js';
+export * from './protocol/codec.js';
+export { rowSchema } from './protocol/schemas.js';

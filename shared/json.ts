@@ -1,0 +1,71 @@
+import { MeshsyncError, type ErrorCode } from './errors.js';
+import { isPlainObject } from './schema.js';
+
+/** A JSON value as meshsync stores it: what `JSON.parse` can return. */
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Deepest nesting accepted inside one field value. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Checks that `value` is plain JSON (finite numbers, plain objects, no `__proto__` keys, at most
+ * `MAX_JSON_DEPTH` deep) without recursion, so a hostile value cannot overflow the stack.
+ */
+export function checkJsonValue(
+  value: unknown,
+  path: string,
+  code: ErrorCode,
+): asserts value is JsonValue {
+  const stack: Array<[unknown, number, string]> = [[value, 0, path]];
+  while (stack.length > 0) {
+    const [v, depth, p] = stack.pop()!;
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+        continue;
+      case 'number':
+        if (!Number.isFinite(v)) bad(code, p, 'a finite number');
+        continue;
+      case 'object':
+        break;
+      default:
+        bad(code, p, `JSON (got ${typeof v})`);
+    }
+    if (v === null) continue;
+    if (depth >= MAX_JSON_DEPTH) bad(code, p, `nesting of at most ${MAX_JSON_DEPTH}`);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push([v[i], depth + 1, `${p}[${i}]`]);
+    } else if (isPlainObject(v)) {
+      for (const key of Object.keys(v)) {
+        if (key === '__proto__') bad(code, `${p}.__proto__`, 'no __proto__ key');
+        stack.push([v[key], depth + 1, `${p}.${key}`]);
+      }
+    } else {
+      bad(code, p, 'a plain object or array');
+    }
+  }
+}
+
+function bad(code: ErrorCode, path: string, expected: string): never {
+  throw new MeshsyncError(code, `${path}: expected ${expected}`, { details: { path } });
+}
+
+/** Structural equality of two JSON values (object key order does not matter). */
+export function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!Object.hasOwn(b, k) || !jsonEqual(a[k], b[k])) return false;
+  }
+  return true;
+}

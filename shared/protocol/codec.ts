@@ -1,0 +1,109 @@
+import { MeshsyncError } from '../errors.js';
+import { FRAME_FORMAT, LIMITS } from '../limits.js';
+import { MESSAGE_TYPES, type Message, type MessageType } from './messages.js';
+import { BODY_SCHEMAS } from './schemas.js';
+
+/**
+ * Frame layout (PROTOCOL.md): 8-byte header, then the body as UTF-8 JSON.
+ *   0-1  magic 0x4d 0x53 ("MS")
+ *   2    frame format (1)
+ *   3    message type
+ *   4-7  body length, unsigned 32-bit big-endian
+ */
+export const HEADER_BYTES = 8;
+const MAGIC_0 = 0x4d;
+const MAGIC_1 = 0x53;
+
+const TYPE_BY_BYTE = new Map<number, MessageType>(
+  Object.entries(MESSAGE_TYPES).map(([name, byte]) => [byte, name as MessageType]),
+);
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Builds a frame from a message type and its body already serialised as JSON. */
+export function encodeFrame(type: MessageType, bodyJson: string): Uint8Array {
+  const body = encoder.encode(bodyJson);
+  const frame = new Uint8Array(HEADER_BYTES + body.length);
+  frame[0] = MAGIC_0;
+  frame[1] = MAGIC_1;
+  frame[2] = FRAME_FORMAT;
+  frame[3] = MESSAGE_TYPES[type];
+  new DataView(frame.buffer).setUint32(4, body.length);
+  frame.set(body, HEADER_BYTES);
+  return frame;
+}
+
+/** Encodes a message. Callers own the message's validity; decode checks everything. */
+export function encodeMessage(message: Message): Uint8Array {
+  const { type, ...body } = message;
+  return encodeFrame(type, JSON.stringify(body));
+}
+
+/**
+ * Encodes a `changes` page from rows already serialised one by one (the page builder measures
+ * each row's size as it goes, so the rows are stringified exactly once).
+ */
+export function encodeChangesFrame(
+  head: { req: number; push: boolean; from: number; to: number; head: number; more: boolean },
+  rowJsons: readonly string[],
+): Uint8Array {
+  const prefix = JSON.stringify(head);
+  return encodeFrame('changes', `${prefix.slice(0, -1)},"rows":[${rowJsons.join(',')}]}`);
+}
+
+/** Reads a frame's type without decoding its body (for routing and logs). */
+export function peekType(frame: Uint8Array): MessageType | undefined {
+  return frame.length >= HEADER_BYTES ? TYPE_BY_BYTE.get(frame[3]!) : undefined;
+}
+
+/**
+ * Decodes and validates one frame, field by field. Throws `MeshsyncError` with code
+ * `FRAME_TOO_LARGE`, `BAD_FRAME`, `PROTOCOL_VERSION`, `UNKNOWN_MESSAGE` or `BAD_MESSAGE`;
+ * it has no side effects, so a refused frame changes nothing.
+ */
+export function decodeFrame(
+  frame: Uint8Array,
+  maxFrameBytes: number = LIMITS.maxFrameBytes,
+): Message {
+  if (!(frame instanceof Uint8Array)) {
+    throw new MeshsyncError('BAD_FRAME', 'frame must be bytes');
+  }
+  if (frame.length > maxFrameBytes) {
+    throw new MeshsyncError(
+      'FRAME_TOO_LARGE',
+      `frame of ${frame.length} bytes exceeds ${maxFrameBytes}`,
+      {
+        details: { bytes: frame.length, limit: maxFrameBytes },
+      },
+    );
+  }
+  if (frame.length < HEADER_BYTES || frame[0] !== MAGIC_0 || frame[1] !== MAGIC_1) {
+    throw new MeshsyncError('BAD_FRAME', 'not a meshsync frame (bad magic or too short)');
+  }
+  if (frame[2] !== FRAME_FORMAT) {
+    throw new MeshsyncError('PROTOCOL_VERSION', `unsupported frame format ${frame[2]}`, {
+      details: { format: frame[2] },
+    });
+  }
+  const type = TYPE_BY_BYTE.get(frame[3]!);
+  if (type === undefined) {
+    throw new MeshsyncError('UNKNOWN_MESSAGE', `unknown message type ${frame[3]}`, {
+      details: { type: frame[3] },
+    });
+  }
+  const length = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(4);
+  if (length !== frame.length - HEADER_BYTES) {
+    throw new MeshsyncError('BAD_FRAME', `body length ${length} does not match frame`, {
+      details: { length, actual: frame.length - HEADER_BYTES },
+    });
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(decoder.decode(frame.subarray(HEADER_BYTES)));
+  } catch (err) {
+    throw new MeshsyncError('BAD_FRAME', `body is not UTF-8 JSON`, { cause: err });
+  }
+  const schema = BODY_SCHEMAS[type] as (v: unknown, path: string) => object;
+  return { type, ...schema(body, type) } as Message;
+}

@@ -1,0 +1,2 @@
+/** The signaling server lands here (issue: the signaling server and its client). */
+export {};
