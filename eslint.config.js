@@ -20,9 +20,18 @@ export default tseslint.config(
   },
   {
     // Platform code must be injected: the isomorphic core never imports node built-ins.
-    files: ['shared/**/*.ts', 'peer/*.ts', 'peer/store/**/*.ts', 'peer/transport/**/*.ts', 'peer/sync/**/*.ts'],
+    files: [
+      'shared/**/*.ts',
+      'peer/*.ts',
+      'peer/store/**/*.ts',
+      'peer/transport/**/*.ts',
+      'peer/sync/**/*.ts',
+    ],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'os', 'crypto', 'net'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['node:*', 'fs', 'path', 'os', 'crypto', 'net'] },
+      ],
     },
   },
 );

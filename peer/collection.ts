@@ -1,6 +1,6 @@
 import type { Unsubscribe } from '../shared/emitter.js';
 import type { CollectionName, RecordId } from '../shared/ids.js';
-import type { JsonObject, JsonValue } from '../shared/json.js';
+import type { JsonObject } from '../shared/json.js';
 import type { ChangeEvent, Replica } from './replica.js';
 import { checkKey, copyPatch, copyRecordValue } from './validate-local.js';
 import { asCollectionName } from '../shared/ids.js';
@@ -35,11 +35,7 @@ export class Collection<T extends JsonObject = JsonObject> {
   /** Sets some fields (a field set to `undefined` is removed). Throws `NOT_FOUND` if absent. */
   async patch(id: string, changes: Partial<{ [K in keyof T]: T[K] | undefined }>): Promise<T> {
     const [c, i] = checkKey(this.name, id);
-    return (await this.replica.patch(
-      c,
-      i,
-      copyPatch(changes, `${c}/${i}`) as Record<string, JsonValue | undefined>,
-    )) as T;
+    return (await this.replica.patch(c, i, copyPatch(changes, `${c}/${i}`))) as T;
   }
 
   /** Deletes the record (a tombstone syncs to other devices). False if it did not exist. */

@@ -28,14 +28,16 @@ export function isCollectionName(value: unknown): value is CollectionName {
   return typeof value === 'string' && COLLECTION_PATTERN.test(value);
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
 /** Record ids: 1 to 256 UTF-16 units, no control characters. */
 export function isRecordId(value: unknown): value is RecordId {
-  // eslint-disable-next-line no-control-regex
   return (
     typeof value === 'string' &&
     value.length >= 1 &&
     value.length <= MAX_RECORD_ID_LENGTH &&
-    !/[\u0000-\u001f\u007f]/.test(value)
+    !CONTROL_CHARS.test(value)
   );
 }
 
@@ -45,8 +47,7 @@ export function isFieldName(value: string): boolean {
     value.length >= 1 &&
     value.length <= MAX_FIELD_NAME_LENGTH &&
     !FORBIDDEN_FIELDS.has(value) &&
-    // eslint-disable-next-line no-control-regex
-    !/[\u0000-\u001f\u007f]/.test(value)
+    !CONTROL_CHARS.test(value)
   );
 }
 

@@ -98,7 +98,8 @@ export class MemoryStore implements StorePort {
         this.seqs.push(seq);
         this.keyBySeq.set(seq, key);
         let inCollection = this.byCollection.get(state.c);
-        if (!inCollection) this.byCollection.set(state.c, (inCollection = new Map()));
+        if (!inCollection)
+          this.byCollection.set(state.c, (inCollection = new Map<string, StoredRecord>()));
         inCollection.set(state.i, stored);
       }
       if (update.cursor) this.cursors.set(update.cursor.peer, { ...update.cursor.state });

@@ -2,7 +2,7 @@ import { Emitter } from '../../shared/emitter.js';
 import { MeshsyncError, isErrorCode, toMeshsyncError } from '../../shared/errors.js';
 import type { CollectionName, DeviceId } from '../../shared/ids.js';
 import { DEFAULTS, LIMITS, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '../../shared/limits.js';
-import { consoleLogger, type Logger } from '../../shared/log.js';
+import type { Logger } from '../../shared/log.js';
 import { decodeFrame, encodeChangesFrame, encodeMessage } from '../../shared/protocol/codec.js';
 import type {
   AckMessage,
@@ -281,7 +281,7 @@ export class SyncSession {
       this.sendError(0, error);
       return this.finish(error.message, error, true);
     }
-    const want = hello.want === null ? null : ([...new Set(hello.want)].sort() as CollectionName[]);
+    const want = hello.want === null ? null : [...new Set(hello.want)].sort();
     this.remote = {
       device: hello.device,
       epoch: hello.epoch,

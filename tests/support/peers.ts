@@ -24,7 +24,10 @@ export async function link(
 }
 
 /** Resolves when `check` returns true, polling on the event loop; fails after `ms`. */
-export async function eventually(check: () => Promise<boolean> | boolean, ms = 5000): Promise<void> {
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  ms = 5000,
+): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await check()) return;
