@@ -237,6 +237,9 @@ export class SyncSession {
           this.welcomed = true;
           this.cursorOut = message.cursor;
           this.maybeReady();
+        } else {
+          // A later welcome: the remote's cursor after a pull, so our pushes can skip that much.
+          this.cursorOut = Math.max(this.cursorOut, message.cursor);
         }
         return;
       case 'pull':
@@ -453,7 +456,11 @@ export class SyncSession {
         head: page.head,
         pending: page.head - this.cursorIn,
       });
-      if (!page.more) break;
+      if (!page.more) {
+        // A later welcome tells the remote how far we got, so its pushes start there.
+        this.send(encodeMessage({ type: 'welcome', cursor: this.cursorIn }));
+        break;
+      }
     }
     this.stats.lastPullAt = Date.now();
     this.events.emit('synced', result);
