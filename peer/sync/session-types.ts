@@ -1,4 +1,6 @@
-import type { MeshsyncError } from '../../shared/errors.js';
+import { MeshsyncError } from '../../shared/errors.js';
+import { DEFAULTS, LIMITS } from '../../shared/limits.js';
+
 import type { CollectionName, DeviceId } from '../../shared/ids.js';
 import type { Logger } from '../../shared/log.js';
 
@@ -58,23 +60,40 @@ export interface SyncResult {
   cursor: number;
 }
 
-export interface SessionStatus {
+/** Counters and last events of a session. */
+export interface SessionStats {
+  rowsIn: number;
+  rowsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  lastPullAt: number | null;
+  lastPushAt: number | null;
+  lastError: { code: string; message: string } | null;
+  closeReason: string | null;
+}
+
+export function emptyStats(): SessionStats {
+  return {
+    rowsIn: 0,
+    rowsOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    lastPullAt: null,
+    lastPushAt: null,
+    lastError: null,
+    closeReason: null,
+  };
+}
+
+export interface SessionStatus extends SessionStats {
   state: SessionState;
   transport: string;
   remote: DeviceId | null;
   /** Collections the remote asked for (null = all). */
   remoteWants: CollectionName[] | null;
-  rowsIn: number;
-  rowsOut: number;
-  bytesIn: number;
-  bytesOut: number;
   /** Our cursor into the remote's changes, and theirs into ours. */
   cursorIn: number;
   cursorOut: number;
-  lastPullAt: number | null;
-  lastPushAt: number | null;
-  lastError: { code: string; message: string } | null;
-  closeReason: string | null;
 }
 
 export interface SessionEvents extends Record<string, unknown> {
@@ -84,4 +103,44 @@ export interface SessionEvents extends Record<string, unknown> {
   /** A request failed or the peer sent something bad; the session goes on. */
   error: MeshsyncError;
   closed: { reason: string; error?: MeshsyncError };
+}
+
+/** Options with their defaults filled in. */
+export type ResolvedSyncOptions = Required<Omit<SyncOptions, 'want' | 'timers' | 'logger'>>;
+
+export function resolveSyncOptions(options: SyncOptions): ResolvedSyncOptions {
+  const positive = (
+    name: keyof SyncOptions,
+    value: number | undefined,
+    fallback: number,
+  ): number => {
+    if (value === undefined) return fallback;
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new MeshsyncError('INVALID_OPTION', `${name} must be a positive number`, {
+        details: { value },
+      });
+    }
+    return value;
+  };
+  return {
+    pageRows: Math.min(
+      positive('pageRows', options.pageRows, DEFAULTS.pageRows),
+      LIMITS.maxPageRows,
+    ),
+    pageBytes: positive('pageBytes', options.pageBytes, DEFAULTS.pageBytes),
+    requestTimeoutMs: positive(
+      'requestTimeoutMs',
+      options.requestTimeoutMs,
+      DEFAULTS.requestTimeoutMs,
+    ),
+    handshakeTimeoutMs: positive(
+      'handshakeTimeoutMs',
+      options.handshakeTimeoutMs,
+      DEFAULTS.handshakeTimeoutMs,
+    ),
+    changedDebounceMs: options.changedDebounceMs ?? DEFAULTS.changedDebounceMs,
+    autoPull: options.autoPull ?? true,
+    maxProtocolErrors: positive('maxProtocolErrors', options.maxProtocolErrors, 32),
+    capabilities: options.capabilities ?? [],
+  };
 }

@@ -1,21 +1,22 @@
 import { Emitter } from '../../shared/emitter.js';
 import { MeshsyncError, isErrorCode, toMeshsyncError } from '../../shared/errors.js';
 import type { CollectionName, DeviceId } from '../../shared/ids.js';
-import { DEFAULTS, LIMITS, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '../../shared/limits.js';
+import { LIMITS } from '../../shared/limits.js';
 import type { Logger } from '../../shared/log.js';
-import { decodeFrame, encodeChangesFrame, encodeMessage } from '../../shared/protocol/codec.js';
-import type {
-  AckMessage,
-  ChangesMessage,
-  HelloMessage,
-  Message,
-} from '../../shared/protocol/messages.js';
+import { decodeFrame, encodeMessage } from '../../shared/protocol/codec.js';
+import type { ChangesMessage, HelloMessage, Message } from '../../shared/protocol/messages.js';
 import { filterKey, type Replica } from '../replica.js';
 import type { Transport } from '../transport/transport-port.js';
 import { Coalescer } from './coalesce.js';
-import { buildPage } from './page-builder.js';
+import { acceptHello, buildHello, normaliseWant, type Remote } from './handshake.js';
+import { PendingRequests } from './pending-requests.js';
+import { pageFrame } from './serve.js';
+import { pullLoop, pushLoop, type TransferContext } from './transfer.js';
 import {
+  emptyStats,
   realTimers,
+  resolveSyncOptions,
+  type ResolvedSyncOptions,
   type SessionEvents,
   type SessionState,
   type SessionStatus,
@@ -23,22 +24,6 @@ import {
   type SyncResult,
   type Timers,
 } from './session-types.js';
-
-interface Remote {
-  device: DeviceId;
-  epoch: string;
-  want: ReadonlySet<string> | null;
-  wantList: CollectionName[] | null;
-  maxFrame: number;
-  caps: readonly string[];
-}
-
-interface Pending {
-  expect: 'changes' | 'ack';
-  resolve: (value: { message: Message; bytes: number }) => void;
-  reject: (err: MeshsyncError) => void;
-  timer: unknown;
-}
 
 /**
  * One sync session over one transport with one remote device. Symmetric: both sides send
@@ -51,16 +36,14 @@ export class SyncSession {
   private remote: Remote | undefined;
   private welcomed = false;
   private welcomeSent = false;
-  private cursorIn = 0;
-  private cursorOut = 0;
-  private nextReq = 1;
-  private readonly pending = new Map<number, Pending>();
+  /** Our cursor into the remote's changes (in), and the remote's into ours (out). */
+  private readonly cursors = { in: 0, out: 0 };
   private inbound: Promise<void> = Promise.resolve();
-  private readonly readyPromise: Promise<void>;
-  private resolveReady!: () => void;
-  private rejectReady!: (err: MeshsyncError) => void;
-  private readonly pulls = new Coalescer(() => this.runPull());
-  private readonly pushes = new Coalescer(() => this.runPush());
+  private readonly ready: Promise<void>;
+  private settleReady!: (err?: MeshsyncError) => void;
+  private readonly requests: PendingRequests;
+  private readonly pulls = new Coalescer(() => this.transfer(pullLoop));
+  private readonly pushes = new Coalescer(() => this.transfer(pushLoop));
   private handshakeTimer: unknown;
   private changedTimer: unknown;
   private changedHead = 0;
@@ -70,43 +53,24 @@ export class SyncSession {
   private readonly wantList: CollectionName[] | null;
   private readonly timers: Timers;
   private readonly logger: Logger;
-  private readonly opts: Required<Omit<SyncOptions, 'want' | 'timers' | 'logger'>>;
-  private readonly stats = {
-    rowsIn: 0,
-    rowsOut: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    lastPullAt: null as number | null,
-    lastPushAt: null as number | null,
-    lastError: null as { code: string; message: string } | null,
-    closeReason: null as string | null,
-  };
+  private readonly opts: ResolvedSyncOptions;
+  private readonly stats = emptyStats();
 
   constructor(
     private readonly replica: Replica,
     readonly transport: Transport,
     options: SyncOptions = {},
   ) {
-    const want = options.want ?? null;
-    this.wantList = want === null ? null : ([...new Set(want)].sort() as CollectionName[]);
+    this.opts = resolveSyncOptions(options);
+    this.wantList = normaliseWant(options.want ?? null);
     this.want = this.wantList === null ? null : new Set(this.wantList);
     this.timers = options.timers ?? realTimers;
     this.logger = options.logger ?? replica.logger;
-    this.opts = {
-      pageRows: options.pageRows ?? DEFAULTS.pageRows,
-      pageBytes: options.pageBytes ?? DEFAULTS.pageBytes,
-      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
-      handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
-      changedDebounceMs: options.changedDebounceMs ?? DEFAULTS.changedDebounceMs,
-      autoPull: options.autoPull ?? true,
-      maxProtocolErrors: options.maxProtocolErrors ?? 32,
-      capabilities: options.capabilities ?? [],
-    };
-    this.readyPromise = new Promise<void>((resolve, reject) => {
-      this.resolveReady = resolve;
-      this.rejectReady = reject;
+    this.requests = new PendingRequests(this.timers, this.opts.requestTimeoutMs);
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.settleReady = (err) => (err ? reject(err) : resolve());
     });
-    this.readyPromise.catch(() => undefined); // observed through whenReady() or 'closed'
+    this.ready.catch(() => undefined); // observed through whenReady() or 'closed'
   }
 
   get state(): SessionState {
@@ -130,31 +94,17 @@ export class SyncSession {
       ),
     );
     this.handshakeTimer = this.timers.setTimeout(() => {
-      if (this.stateValue === 'handshaking') {
-        this.finish(
-          'handshake timed out',
-          new MeshsyncError('TIMEOUT', 'handshake timed out'),
-          true,
-        );
-      }
+      const error = new MeshsyncError('TIMEOUT', 'handshake timed out');
+      if (this.stateValue === 'handshaking') this.finish(error.message, error, true);
     }, this.opts.handshakeTimeoutMs);
-    const hello: HelloMessage = {
-      type: 'hello',
-      min: MIN_PROTOCOL_VERSION,
-      max: PROTOCOL_VERSION,
-      device: this.replica.device,
-      epoch: this.replica.epoch,
-      caps: [...this.opts.capabilities],
-      want: this.wantList,
-      maxFrame: LIMITS.maxFrameBytes,
-    };
-    this.send(encodeMessage(hello));
+    const { device, epoch } = this.replica;
+    this.send(encodeMessage(buildHello(device, epoch, this.wantList, this.opts.capabilities)));
     return this;
   }
 
   /** Resolves when both handshakes are done; rejects if the session closes first. */
   whenReady(): Promise<void> {
-    return this.readyPromise;
+    return this.ready;
   }
 
   /** Pulls the remote's changes until caught up. Concurrent calls share work. */
@@ -162,7 +112,7 @@ export class SyncSession {
     return this.pulls.run();
   }
 
-  /** Pushes our changes to the remote until it has acknowledged all of them. */
+  /** Pushes our changes until the remote has acknowledged all of them. */
   push(): Promise<SyncResult> {
     return this.pushes.run();
   }
@@ -195,8 +145,8 @@ export class SyncSession {
       transport: this.transport.kind,
       remote: this.remote?.device ?? null,
       remoteWants: this.remote?.wantList ?? null,
-      cursorIn: this.cursorIn,
-      cursorOut: this.cursorOut,
+      cursorIn: this.cursors.in,
+      cursorOut: this.cursors.out,
       ...this.stats,
     };
   }
@@ -209,8 +159,7 @@ export class SyncSession {
     try {
       message = decodeFrame(frame);
     } catch (err) {
-      this.protocolError(toMeshsyncError(err, 'BAD_FRAME'), 0);
-      return;
+      return this.protocolError(toMeshsyncError(err, 'BAD_FRAME'), 0);
     }
     this.stats.bytesIn += frame.length;
     try {
@@ -233,24 +182,32 @@ export class SyncSession {
       case 'welcome':
         if (!this.remote)
           return this.protocolError(new MeshsyncError('PROTOCOL_STATE', 'welcome before hello'), 0);
-        if (!this.welcomed) {
-          this.welcomed = true;
-          this.cursorOut = message.cursor;
-          this.maybeReady();
-        } else {
-          // A later welcome: the remote's cursor after a pull, so our pushes can skip that much.
-          this.cursorOut = Math.max(this.cursorOut, message.cursor);
-        }
-        return;
-      case 'pull':
-        return this.servePull(message.req, message.after, message.rows, message.bytes);
+        // The first welcome ends the handshake; later ones report the remote's cursor after a pull.
+        this.cursors.out = this.welcomed
+          ? Math.max(this.cursors.out, message.cursor)
+          : message.cursor;
+        this.welcomed = true;
+        return this.maybeReady();
+      case 'pull': {
+        const remote = this.requireRemote(message.req);
+        if (!remote) return;
+        // The remote has applied our changes up to `after`: pushes need not resend them.
+        this.cursors.out = Math.max(this.cursors.out, message.after);
+        const page = await pageFrame(this.replica.store, remote, { ...message, push: false });
+        this.stats.rowsOut += page.rows;
+        return this.sendAsync(page.frame);
+      }
       case 'changes':
         if (message.push) return this.servePush(message, bytes);
-        return this.settle(message.req, 'changes', message, bytes);
+        if (!this.requests.settle(message.req, { message, bytes }))
+          this.logger.debug('unexpected page', { req: message.req });
+        return;
       case 'ack':
-        return this.settle(message.req, 'ack', message, bytes);
+        if (!this.requests.settle(message.req, { message, bytes }))
+          this.logger.debug('unexpected ack', { req: message.req });
+        return;
       case 'changed':
-        if (this.stateValue === 'ready' && this.opts.autoPull && message.head > this.cursorIn)
+        if (this.stateValue === 'ready' && this.opts.autoPull && message.head > this.cursors.in)
           this.backgroundPull();
         return;
       case 'error':
@@ -270,35 +227,21 @@ export class SyncSession {
       }
       return;
     }
-    const version = Math.min(hello.max, PROTOCOL_VERSION);
-    if (hello.min > hello.max || version < Math.max(hello.min, MIN_PROTOCOL_VERSION)) {
-      const error = new MeshsyncError(
-        'PROTOCOL_VERSION',
-        `no common protocol version (remote ${hello.min}-${hello.max})`,
-      );
+    let remote: Remote;
+    try {
+      remote = acceptHello(hello, this.replica.device);
+    } catch (err) {
+      const error = toMeshsyncError(err, 'PROTOCOL_STATE');
       this.sendError(0, error);
       return this.finish(error.message, error, true);
     }
-    if (hello.device === this.replica.device) {
-      const error = new MeshsyncError('PROTOCOL_STATE', 'remote uses our own device id');
-      this.sendError(0, error);
-      return this.finish(error.message, error, true);
-    }
-    const want = hello.want === null ? null : [...new Set(hello.want)].sort();
-    this.remote = {
-      device: hello.device,
-      epoch: hello.epoch,
-      want: want === null ? null : new Set(want),
-      wantList: want,
-      maxFrame: hello.maxFrame,
-      caps: hello.caps,
-    };
-    this.cursorIn = await this.replica.cursorFor(
-      hello.device,
-      hello.epoch,
+    this.remote = remote;
+    this.cursors.in = await this.replica.cursorFor(
+      remote.device,
+      remote.epoch,
       filterKey(this.wantList),
     );
-    this.send(encodeMessage({ type: 'welcome', cursor: this.cursorIn }));
+    this.send(encodeMessage({ type: 'welcome', cursor: this.cursors.in }));
     this.welcomeSent = true;
     this.maybeReady();
   }
@@ -308,27 +251,9 @@ export class SyncSession {
       return;
     this.stateValue = 'ready';
     this.timers.clearTimeout(this.handshakeTimer);
-    this.resolveReady();
+    this.settleReady();
     this.events.emit('ready', { remote: this.remote.device });
     if (this.opts.autoPull) this.backgroundPull();
-  }
-
-  private async servePull(req: number, after: number, rows: number, bytes: number): Promise<void> {
-    const remote = this.requireRemote(req);
-    if (!remote) return;
-    // The remote has applied our changes up to `after`: no need to push those again.
-    this.cursorOut = Math.max(this.cursorOut, after);
-    const maxBytes = Math.floor((remote.maxFrame - 4096) / 3);
-    const page = await buildPage(this.replica.store, remote.device, after, remote.want, {
-      rows: Math.min(rows, this.opts.pageRows * 4, LIMITS.maxPageRows),
-      bytes: Math.min(bytes, maxBytes),
-    });
-    const frame = encodeChangesFrame(
-      { req, push: false, from: after, to: page.to, head: page.head, more: page.more },
-      page.rowJsons,
-    );
-    this.stats.rowsOut += page.rowJsons.length;
-    await this.sendAsync(frame);
   }
 
   private async servePush(message: ChangesMessage, bytes: number): Promise<void> {
@@ -342,15 +267,14 @@ export class SyncSession {
       const error = toMeshsyncError(err, 'STORE_FAILED');
       if (error.code !== 'CURSOR_GAP') {
         this.sendError(message.req, error);
-        this.noteError(error);
-        return;
+        return this.noteError(error);
       }
-      // A gap: tell the sender where we really are; it resends from there.
+      // A gap: answer with where we really are; the sender resends from there.
       cursor = await this.replica.cursorFor(remote.device, remote.epoch, filterKey(this.wantList));
     }
-    this.cursorIn = Math.max(this.cursorIn, cursor);
-    const ack: AckMessage = { type: 'ack', req: message.req, cursor };
-    this.send(encodeMessage(ack));
+    this.cursors.in = Math.max(this.cursors.in, cursor);
+    this.send(encodeMessage({ type: 'ack', req: message.req, cursor }));
+    const pending = message.head - cursor;
     this.events.emit('progress', {
       direction: 'pull',
       pages: 1,
@@ -358,35 +282,17 @@ export class SyncSession {
       bytes,
       cursor,
       head: message.head,
-      pending: message.head - cursor,
+      pending,
     });
-  }
-
-  private settle(req: number, type: 'changes' | 'ack', message: Message, bytes: number): void {
-    const pending = this.pending.get(req);
-    if (!pending || pending.expect !== type) {
-      this.logger.debug('reply to no pending request', { req, type });
-      return;
-    }
-    this.pending.delete(req);
-    this.timers.clearTimeout(pending.timer);
-    pending.resolve({ message, bytes });
   }
 
   private onRemoteError(req: number, code: string, text: string): void {
-    const remoteCode = isErrorCode(code) ? code : 'REMOTE_ERROR';
     const error = new MeshsyncError('REMOTE_ERROR', `peer refused: ${code}: ${text}`, {
       details: { remoteCode: code },
     });
-    const pending = req === 0 ? undefined : this.pending.get(req);
-    if (pending) {
-      this.pending.delete(req);
-      this.timers.clearTimeout(pending.timer);
-      pending.reject(error);
-    } else {
-      this.noteError(error);
-    }
-    if (req === 0 && remoteCode === 'PROTOCOL_VERSION') this.finish(error.message, error, false);
+    if (req === 0 || !this.requests.fail(req, error)) this.noteError(error);
+    if (req === 0 && isErrorCode(code) && code === 'PROTOCOL_VERSION')
+      this.finish(error.message, error, false);
   }
 
   private requireRemote(req: number): Remote | undefined {
@@ -404,9 +310,8 @@ export class SyncSession {
     });
     this.noteError(error);
     this.sendError(req, error);
-    if (this.protocolErrors > this.opts.maxProtocolErrors) {
+    if (this.protocolErrors > this.opts.maxProtocolErrors)
       this.finish('too many protocol errors', error, true);
-    }
   }
 
   // ---- outbound -----------------------------------------------------------------------
@@ -417,97 +322,23 @@ export class SyncSession {
     });
   }
 
-  private async runPull(): Promise<SyncResult> {
+  /** Runs a pull or push loop once the handshake is done. */
+  private async transfer(
+    loop: (context: TransferContext) => Promise<SyncResult>,
+  ): Promise<SyncResult> {
     await this.whenReady();
-    const remote = this.remote!;
-    const result: SyncResult = {
-      direction: 'pull',
-      pages: 0,
-      rows: 0,
-      bytes: 0,
-      cursor: this.cursorIn,
-    };
-    for (;;) {
-      const after = this.cursorIn;
-      const req = this.nextReq++;
-      const { message, bytes } = await this.request(
-        req,
-        'changes',
-        encodeMessage({
-          type: 'pull',
-          req,
-          after,
-          rows: this.opts.pageRows,
-          bytes: this.opts.pageBytes,
-        }),
-      );
-      const page = message as ChangesMessage;
-      if (page.from !== after)
-        throw new MeshsyncError('BAD_MESSAGE', `pull answered from ${page.from}, asked ${after}`);
-      const { cursor } = await this.replica.applyPage(remote.device, remote.epoch, this.want, page);
-      this.cursorIn = Math.max(this.cursorIn, cursor);
-      this.stats.rowsIn += page.rows.length;
-      result.pages++;
-      result.rows += page.rows.length;
-      result.bytes += bytes;
-      result.cursor = this.cursorIn;
-      this.events.emit('progress', {
-        ...result,
-        head: page.head,
-        pending: page.head - this.cursorIn,
-      });
-      if (!page.more) {
-        // A later welcome tells the remote how far we got, so its pushes start there.
-        this.send(encodeMessage({ type: 'welcome', cursor: this.cursorIn }));
-        break;
-      }
-    }
-    this.stats.lastPullAt = Date.now();
-    this.events.emit('synced', result);
-    return result;
-  }
-
-  private async runPush(): Promise<SyncResult> {
-    await this.whenReady();
-    const remote = this.remote!;
-    const result: SyncResult = {
-      direction: 'push',
-      pages: 0,
-      rows: 0,
-      bytes: 0,
-      cursor: this.cursorOut,
-    };
-    let stalls = 0;
-    for (;;) {
-      const after = this.cursorOut;
-      const page = await buildPage(this.replica.store, remote.device, after, remote.want, {
-        rows: this.opts.pageRows,
-        bytes: Math.min(this.opts.pageBytes, Math.floor((remote.maxFrame - 4096) / 3)),
-      });
-      if (page.to === after && !page.more) break;
-      const req = this.nextReq++;
-      const frame = encodeChangesFrame(
-        { req, push: true, from: after, to: page.to, head: page.head, more: page.more },
-        page.rowJsons,
-      );
-      const { message } = await this.request(req, 'ack', frame);
-      const acked = (message as AckMessage).cursor;
-      stalls = acked <= after ? stalls + 1 : 0;
-      if (stalls > 2) throw new MeshsyncError('CURSOR_GAP', `peer does not advance past ${acked}`);
-      this.cursorOut = acked;
-      this.stats.rowsOut += page.rowJsons.length;
-      result.pages++;
-      result.rows += page.rowJsons.length;
-      result.bytes += frame.length;
-      result.cursor = acked;
-      this.events.emit('progress', {
-        ...result,
-        head: page.head,
-        pending: Math.max(0, page.head - acked),
-      });
-      if (!page.more && acked >= page.to) break;
-    }
-    this.stats.lastPushAt = Date.now();
+    const result = await loop({
+      replica: this.replica,
+      remote: this.remote!,
+      want: this.want,
+      options: this.opts,
+      cursors: this.cursors,
+      stats: this.stats,
+      newRequestId: () => this.requests.newId(),
+      request: (req, expect, frame) => this.request(req, expect, frame),
+      send: (frame) => this.send(frame),
+      progress: (progress) => this.events.emit('progress', progress),
+    });
     this.events.emit('synced', result);
     return result;
   }
@@ -516,21 +347,16 @@ export class SyncSession {
     req: number,
     expect: 'changes' | 'ack',
     frame: Uint8Array,
-  ): Promise<{ message: Message; bytes: number }> {
+  ): ReturnType<PendingRequests['wait']> {
     if (this.stateValue === 'closed')
       return Promise.reject(new MeshsyncError('CLOSED', 'session is closed'));
-    return new Promise((resolve, reject) => {
-      const timer = this.timers.setTimeout(() => {
-        if (this.pending.delete(req))
-          reject(new MeshsyncError('TIMEOUT', `no answer to request ${req}`));
-      }, this.opts.requestTimeoutMs);
-      this.pending.set(req, { expect, resolve, reject, timer });
-      this.send(frame);
-    });
+    const reply = this.requests.wait(req, expect);
+    this.send(frame);
+    return reply;
   }
 
   private send(frame: Uint8Array): void {
-    this.sendAsync(frame).catch(() => undefined); // failures close the session in sendAsync
+    void this.sendAsync(frame); // a failed send closes the session
   }
 
   private async sendAsync(frame: Uint8Array): Promise<void> {
@@ -560,13 +386,8 @@ export class SyncSession {
     this.stats.closeReason = reason;
     this.timers.clearTimeout(this.handshakeTimer);
     if (this.changedTimer !== undefined) this.timers.clearTimeout(this.changedTimer);
-    const closed = error ?? new MeshsyncError('CLOSED', `session closed: ${reason}`);
-    for (const pending of this.pending.values()) {
-      this.timers.clearTimeout(pending.timer);
-      pending.reject(new MeshsyncError('CLOSED', `session closed: ${reason}`));
-    }
-    this.pending.clear();
-    this.rejectReady(closed);
+    this.requests.failAll(new MeshsyncError('CLOSED', `session closed: ${reason}`));
+    this.settleReady(error ?? new MeshsyncError('CLOSED', `session closed: ${reason}`));
     for (const off of this.unsubscribe) off();
     this.transport.close(reason);
     this.events.emit('closed', error ? { reason, error } : { reason });
