@@ -19,7 +19,8 @@ afterEach(async () => {
 const manual = { a: { autoPull: false }, b: { autoPull: false } };
 
 async function fill(p: Peer, collection: string, n: number, prefix = 'r'): Promise<void> {
-  for (let i = 0; i < n; i++) await p.collection(collection).put(`${prefix}${String(i).padStart(4, '0')}`, { i });
+  for (let i = 0; i < n; i++)
+    await p.collection(collection).put(`${prefix}${String(i).padStart(4, '0')}`, { i });
 }
 
 describe('sync session', () => {
@@ -28,7 +29,10 @@ describe('sync session', () => {
     const b = await make('bothB');
     await fill(a, 'x', 30, 'a');
     await fill(b, 'x', 30, 'b');
-    const [sa, sb] = await link(a, b, { a: { autoPull: false, pageRows: 7 }, b: { autoPull: false, pageRows: 5 } });
+    const [sa, sb] = await link(a, b, {
+      a: { autoPull: false, pageRows: 7 },
+      b: { autoPull: false, pageRows: 5 },
+    });
     const results = await Promise.all([sa.pull(), sb.pull(), sa.push(), sb.push()]);
     expect(results.every((r) => r.cursor > 0)).toBe(true);
     expect(await a.collection('x').list()).toEqual(await b.collection('x').list());
@@ -64,14 +68,22 @@ describe('sync session', () => {
     const a = await make('progA');
     const b = await make('progB');
     await fill(a, 'x', 25);
-    const [, sb] = await link(a, b, { a: { autoPull: false }, b: { autoPull: false, pageRows: 10 } });
+    const [, sb] = await link(a, b, {
+      a: { autoPull: false },
+      b: { autoPull: false, pageRows: 10 },
+    });
     const seen: SyncProgress[] = [];
     sb.events.on('progress', (p) => seen.push(p));
     const result = await sb.pull();
     expect(result).toMatchObject({ direction: 'pull', pages: 3, rows: 25 });
     expect(seen.map((p) => p.rows)).toEqual([10, 20, 25]);
     expect(seen.map((p) => p.pending)).toEqual([15, 5, 0]);
-    expect(sb.status()).toMatchObject({ state: 'ready', transport: 'memory', remote: 'progA', rowsIn: 25 });
+    expect(sb.status()).toMatchObject({
+      state: 'ready',
+      transport: 'memory',
+      remote: 'progA',
+      rowsIn: 25,
+    });
     expect(b.status().connected).toBe(1);
   });
 
@@ -103,7 +115,10 @@ describe('sync session', () => {
     await fill(a, 'tasks', 3);
     await fill(a, 'photos', 3);
     await fill(b, 'photos', 2, 'b');
-    const [sa, sb] = await link(a, b, { a: { autoPull: false }, b: { autoPull: false, want: ['tasks'] } });
+    const [sa, sb] = await link(a, b, {
+      a: { autoPull: false },
+      b: { autoPull: false, want: ['tasks'] },
+    });
     expect((await sb.pull()).rows).toBe(3);
     expect((await sa.push()).rows).toBe(0); // nothing more B wants
     expect(await b.collection('photos').list()).toHaveLength(2);
@@ -164,7 +179,9 @@ describe('sync session', () => {
     expect((await a.collection('t').get('k'))!.title).toBe(ca!.loser.v);
     await sb.pull();
     expect(await b.collection('t').get('k')).toEqual(await a.collection('t').get('k'));
-    await expect(a.resolveConflict('nope', 'keep-winner')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(a.resolveConflict('nope', 'keep-winner')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 
   it('refuses a peer with no common protocol version', async () => {
@@ -174,7 +191,16 @@ describe('sync session', () => {
     const got: Uint8Array[] = [];
     raw.on('message', (f) => got.push(f));
     await raw.send(
-      encodeMessage({ type: 'hello', min: 7, max: 9, device: asDeviceId('future1'), epoch: 'abcdefgh', caps: [], want: null, maxFrame: 1 << 20 }),
+      encodeMessage({
+        type: 'hello',
+        min: 7,
+        max: 9,
+        device: asDeviceId('future1'),
+        epoch: 'abcdefgh',
+        caps: [],
+        want: null,
+        maxFrame: 1 << 20,
+      }),
     );
     await expect(session.whenReady()).rejects.toMatchObject({ code: 'PROTOCOL_VERSION' });
     expect(session.state).toBe('closed');
@@ -185,7 +211,16 @@ describe('sync session', () => {
     const [ta, raw] = createMemoryTransportPair();
     const session = a.connect(ta);
     await raw.send(
-      encodeMessage({ type: 'hello', min: 1, max: 1, device: asDeviceId('selfA'), epoch: 'abcdefgh', caps: [], want: null, maxFrame: 1 << 20 }),
+      encodeMessage({
+        type: 'hello',
+        min: 1,
+        max: 1,
+        device: asDeviceId('selfA'),
+        epoch: 'abcdefgh',
+        caps: [],
+        want: null,
+        maxFrame: 1 << 20,
+      }),
     );
     await expect(session.whenReady()).rejects.toMatchObject({ code: 'PROTOCOL_STATE' });
   });

@@ -12,7 +12,12 @@ afterEach(async () => {
   await Promise.all(peers.splice(0).map((p) => p.stop()));
 });
 
-async function sameEverywhere(all: Peer[], collection: string, id: string, expected: unknown): Promise<void> {
+async function sameEverywhere(
+  all: Peer[],
+  collection: string,
+  id: string,
+  expected: unknown,
+): Promise<void> {
   await eventually(async () => {
     const values = await Promise.all(all.map((p) => p.collection(collection).get(id)));
     return values.every((v) => JSON.stringify(v) === JSON.stringify(expected));
@@ -33,7 +38,12 @@ describe('topologies (live sync: pull on connect, pull on "changed" notice)', ()
   });
 
   it('star: a leaf reaches every other leaf through the hub', async () => {
-    const [hub, l1, l2, l3] = (await make(['hub1', 'leaf1', 'leaf2', 'leaf3'])) as [Peer, Peer, Peer, Peer];
+    const [hub, l1, l2, l3] = (await make(['hub1', 'leaf1', 'leaf2', 'leaf3'])) as [
+      Peer,
+      Peer,
+      Peer,
+      Peer,
+    ];
     for (const leaf of [l1, l2, l3]) await link(hub, leaf);
     await l1.collection('t').put('x', { by: 'l1' });
     await l3.collection('t').put('y', { by: 'l3' });
@@ -43,7 +53,8 @@ describe('topologies (live sync: pull on connect, pull on "changed" notice)', ()
 
   it('full mesh of 4: concurrent writes everywhere converge', async () => {
     const all = await make(['mesh1', 'mesh2', 'mesh3', 'mesh4']);
-    for (let i = 0; i < all.length; i++) for (let j = i + 1; j < all.length; j++) await link(all[i]!, all[j]!);
+    for (let i = 0; i < all.length; i++)
+      for (let j = i + 1; j < all.length; j++) await link(all[i]!, all[j]!);
     await Promise.all(all.map((p, n) => p.collection('t').put(`own${n}`, { n })));
     await Promise.all(all.map((p, n) => p.collection('t').put('shared', { [`f${n}`]: n })));
     await eventually(async () => {
