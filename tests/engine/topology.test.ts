@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, it } from 'vitest';
 import type { Peer } from '../../peer/peer.js';
 import { eventually, link, memoryPeer } from '../support/peers.js';
 
