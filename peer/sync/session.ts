@@ -42,8 +42,8 @@ export class SyncSession {
   private readonly ready: Promise<void>;
   private settleReady!: (err?: MeshsyncError) => void;
   private readonly requests: PendingRequests;
-  private readonly pulls = new Coalescer(() => this.transfer(pullLoop));
-  private readonly pushes = new Coalescer(() => this.transfer(pushLoop));
+  private readonly pulls = new Coalescer((signal) => this.transfer(pullLoop, signal));
+  private readonly pushes = new Coalescer((signal) => this.transfer(pushLoop, signal));
   private handshakeTimer: unknown;
   private changedTimer: unknown;
   private changedHead = 0;
@@ -107,19 +107,25 @@ export class SyncSession {
     return this.ready;
   }
 
-  /** Pulls the remote's changes until caught up. Concurrent calls share work. */
-  pull(): Promise<SyncResult> {
-    return this.pulls.run();
+  /**
+   * Pulls the remote's changes until caught up. Concurrent calls share work. With `signal`, the
+   * call rejects with `ABORTED` when it aborts, and the pull stops at the next page boundary
+   * unless another caller still waits for it.
+   */
+  pull(options: { signal?: AbortSignal } = {}): Promise<SyncResult> {
+    return this.pulls.run(options.signal);
   }
 
-  /** Pushes our changes until the remote has acknowledged all of them. */
-  push(): Promise<SyncResult> {
-    return this.pushes.run();
+  /** Pushes our changes until the remote has acknowledged all of them. Same `signal` rules. */
+  push(options: { signal?: AbortSignal } = {}): Promise<SyncResult> {
+    return this.pushes.run(options.signal);
   }
 
   /** Pull and push at once. */
-  async sync(): Promise<{ pull: SyncResult; push: SyncResult }> {
-    const [pull, push] = await Promise.all([this.pull(), this.push()]);
+  async sync(
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ pull: SyncResult; push: SyncResult }> {
+    const [pull, push] = await Promise.all([this.pull(options), this.push(options)]);
     return { pull, push };
   }
 
@@ -325,9 +331,11 @@ export class SyncSession {
   /** Runs a pull or push loop once the handshake is done. */
   private async transfer(
     loop: (context: TransferContext) => Promise<SyncResult>,
+    signal: AbortSignal,
   ): Promise<SyncResult> {
     await this.whenReady();
     const result = await loop({
+      signal,
       replica: this.replica,
       remote: this.remote!,
       want: this.want,

@@ -2,6 +2,7 @@ import { MeshsyncError } from '../../shared/errors.js';
 import { encodeMessage } from '../../shared/protocol/codec.js';
 import type { AckMessage, ChangesMessage } from '../../shared/protocol/messages.js';
 import type { Replica } from '../replica.js';
+import { aborted } from './coalesce.js';
 import type { Remote } from './handshake.js';
 import type { Reply } from './pending-requests.js';
 import { pageFrame } from './serve.js';
@@ -9,6 +10,8 @@ import type { ResolvedSyncOptions, SyncProgress, SyncResult } from './session-ty
 
 /** What a pull or push loop needs from its session. */
 export interface TransferContext {
+  /** Aborts when every caller waiting on this transfer has aborted. */
+  signal: AbortSignal;
   replica: Replica;
   remote: Remote;
   want: ReadonlySet<string> | null;
@@ -30,6 +33,7 @@ export async function pullLoop(ctx: TransferContext): Promise<SyncResult> {
   const { replica, remote, cursors, options } = ctx;
   const result: SyncResult = { direction: 'pull', pages: 0, rows: 0, bytes: 0, cursor: cursors.in };
   for (;;) {
+    if (ctx.signal.aborted) throw aborted();
     const after = cursors.in;
     const req = ctx.newRequestId();
     const ask = encodeMessage({
@@ -75,6 +79,7 @@ export async function pushLoop(ctx: TransferContext): Promise<SyncResult> {
   };
   let stalls = 0;
   for (;;) {
+    if (ctx.signal.aborted) throw aborted();
     const after = cursors.out;
     const req = ctx.newRequestId();
     const request = { req, push: true, after, rows: options.pageRows, bytes: options.pageBytes };

@@ -243,3 +243,23 @@ describe('sync session', () => {
     expect(a.status().connected).toBe(0);
   });
 });
+
+describe('cancellation', () => {
+  it('an aborted pull stops at a page boundary and the next pull resumes', async () => {
+    const a = await make('abortA');
+    const b = await make('abortB');
+    await fill(a, 'x', 40);
+    const [, sb] = await link(a, b, {
+      a: { autoPull: false },
+      b: { autoPull: false, pageRows: 10 },
+    });
+    const controller = new AbortController();
+    sb.events.on('progress', () => controller.abort());
+    await expect(sb.pull({ signal: controller.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    await eventually(async () => (await b.collection('x').list()).length === 10); // the page in hand
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await b.collection('x').list()).length).toBe(10); // and no more after it
+    expect(sb.state).toBe('ready');
+    expect((await sb.pull()).rows).toBe(30);
+  });
+});
