@@ -7,9 +7,10 @@ export function runStoreConformance(harness: StoreHarness): void {
   describe(`store conformance: ${harness.name}`, () => {
     const made: StorePort[] = [];
     afterEach(async () => {
-      for (const s of made.splice(0)) await (harness.dispose ? harness.dispose(s) : s.close());
+      for (const s of made.splice(0))
+        await (harness.dispose !== undefined ? harness.dispose(s) : s.close());
     });
-    for (const c of storeCases.filter((x) => !x.persistent || harness.reopen)) {
+    for (const c of storeCases.filter((x) => !x.persistent || harness.reopen !== undefined)) {
       it(c.name, () => c.run(harness, (s) => (made.push(s), s)));
     }
   });
