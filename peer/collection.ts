@@ -1,7 +1,7 @@
 import type { Unsubscribe } from '../shared/emitter.js';
 import type { CollectionName, RecordId } from '../shared/ids.js';
 import type { JsonObject } from '../shared/json.js';
-import type { ChangeEvent, Replica } from './replica.js';
+import { changeEvents, type ChangeEvent, type Replica } from './replica.js';
 import { checkKey, copyPatch, copyRecordValue } from './validate-local.js';
 import { asCollectionName } from '../shared/ids.js';
 
@@ -59,8 +59,9 @@ export class Collection<T extends JsonObject = JsonObject> {
 
   /** Calls `listener` for every change to this collection, local or remote. */
   subscribe(listener: (change: ChangeEvent & { value: T | null }) => void): Unsubscribe {
-    return this.replica.events.on('change', (change) => {
-      if (change.collection === this.name) listener(change as ChangeEvent & { value: T | null });
+    return this.replica.events.on('applied', (batch) => {
+      for (const change of changeEvents(batch, this.name))
+        listener(change as ChangeEvent & { value: T | null });
     });
   }
 }

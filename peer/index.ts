@@ -8,7 +8,13 @@ export {
   type ConflictResolution,
 } from './peer.js';
 export { Collection, type ListQuery } from './collection.js';
-export { Replica, type ReplicaOptions, type ChangeEvent } from './replica.js';
+export {
+  Replica,
+  changeEvents,
+  type ReplicaOptions,
+  type ChangeEvent,
+  type AppliedBatch,
+} from './replica.js';
 export { SyncSession } from './sync/session.js';
 export * from './sync/session-types.js';
 export type * from './store/store-port.js';

@@ -72,6 +72,10 @@ export function visibleValue(state: RecordState): JsonObject | null {
 
 /** Joins an incoming record state into the local one (which may not exist yet). */
 export function joinRecord(local: RecordState | undefined, incoming: RecordState): JoinResult {
+  // A record we have never seen, with no delete to prune by: the incoming state as it is.
+  if (local === undefined && incoming.d === null) {
+    return { state: incoming, changed: true, sameAsIncoming: true, conflicts: [] };
+  }
   const a = maxStamp(local?.a ?? null, incoming.a);
   const d = maxStamp(local?.d ?? null, incoming.d);
   const localFields = local?.f ?? {};

@@ -4,7 +4,7 @@ import type { DeviceId } from '../shared/ids.js';
 import type { JsonObject, JsonValue } from '../shared/json.js';
 import type { ConflictEntry } from '../shared/record.js';
 import { Collection } from './collection.js';
-import { Replica, type ChangeEvent, type ReplicaOptions } from './replica.js';
+import { Replica, changeEvents, type ChangeEvent, type ReplicaOptions } from './replica.js';
 import { SyncSession } from './sync/session.js';
 import type { SessionStatus, SyncOptions } from './sync/session-types.js';
 import type { Transport } from './transport/transport-port.js';
@@ -46,12 +46,13 @@ export class Peer {
     private readonly syncDefaults: SyncOptions = {},
   ) {
     this.offReplica = [
-      replica.events.on('change', (change) => this.events.emit('change', change)),
       replica.events.on('conflict', (conflict) => this.events.emit('conflict', conflict)),
-      replica.events.on('head', ({ seq, origin }) => {
+      replica.events.on('applied', (batch) => {
         for (const session of this.sessions) {
-          if (session.remoteDevice !== origin) session.notifyChanged(seq);
+          if (session.remoteDevice !== batch.origin) session.notifyChanged(batch.seq);
         }
+        if (this.events.listenerCount('change') === 0) return;
+        for (const change of changeEvents(batch)) this.events.emit('change', change);
       }),
     ];
   }

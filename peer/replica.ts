@@ -42,11 +42,37 @@ export interface ChangeEvent {
   peer?: DeviceId;
 }
 
+/** Everything one store update wrote: a local write, or a page from a peer. */
+export interface AppliedBatch {
+  states: readonly RecordState[];
+  source: 'local' | 'remote';
+  /** The device whose page this was (remote batches only). */
+  peer?: DeviceId;
+  /** The store's head after the batch. */
+  seq: number;
+  /** Set when every written row is exactly what `peer` sent (it needs none of it back). */
+  origin: DeviceId | null;
+}
+
 export interface ReplicaEvents extends Record<string, unknown> {
-  change: ChangeEvent;
-  /** The store's head moved; `origin` is set when every written row came from that device. */
-  head: { seq: number; origin: DeviceId | null };
+  /** One per store update that wrote records; change values are derived only when wanted. */
+  applied: AppliedBatch;
   conflict: ConflictEntry;
+}
+
+/** The per-record change events of a batch, optionally only those of one collection. */
+export function* changeEvents(batch: AppliedBatch, collection?: string): Generator<ChangeEvent> {
+  for (const state of batch.states) {
+    if (collection !== undefined && state.c !== collection) continue;
+    const event: ChangeEvent = {
+      collection: state.c,
+      id: state.i,
+      value: visibleValue(state),
+      source: batch.source,
+    };
+    if (batch.peer !== undefined) event.peer = batch.peer;
+    yield event;
+  }
 }
 
 /** A page received from a peer, already validated. */
@@ -180,8 +206,8 @@ export class Replica {
     i: RecordId,
     make: (local: StoredRecord | undefined, stamp: Stamp) => RecordState | undefined,
   ): Promise<JsonObject | null> {
-    const { result, lastSeq } = await this.store.update({ keys: [[c, i]] }, ({ records }) => {
-      const next = make(records.get(recordKey(c, i)), this.hlc.tick());
+    const { result, lastSeq } = await this.store.update({ keys: [[c, i]] }, ({ record }) => {
+      const next = make(record(c, i), this.hlc.tick());
       if (!next) return { records: [], result: undefined };
       return {
         records: [{ state: next, origin: null }],
@@ -190,10 +216,8 @@ export class Replica {
       };
     });
     if (!result) return null;
-    const value = visibleValue(result);
-    this.events.emit('change', { collection: c, id: i, value, source: 'local' });
-    this.events.emit('head', { seq: lastSeq, origin: null });
-    return value;
+    this.events.emit('applied', { states: [result], source: 'local', seq: lastSeq, origin: null });
+    return visibleValue(result);
   }
 
   /** The seq up to which `peer`'s changes from store `epoch` have been applied here. */
@@ -218,6 +242,9 @@ export class Replica {
     page: IncomingPage,
   ): Promise<{ cursor: number; written: number }> {
     let newest: Stamp | null = null;
+    const newer = (stamp: Stamp | null): void => {
+      if (stamp !== null && (newest === null || stamp > newest)) newest = stamp;
+    };
     for (const row of page.rows) {
       if (want && !want.has(row.c)) {
         throw new MeshsyncError(
@@ -225,76 +252,68 @@ export class Replica {
           `page holds collection ${row.c}, which was not asked for`,
         );
       }
-      for (const stamp of rowStamps(row)) if (newest === null || stamp > newest) newest = stamp;
+      newer(row.a);
+      newer(row.d);
+      for (const name in row.f) newer(row.f[name]!.s);
     }
     if (newest !== null) this.hlc.check(newest);
     const filter = filterKey(want === null ? null : [...want]);
     const keys = page.rows.map((row) => [row.c, row.i] as const);
-    const outcome = await this.store.update({ keys, cursorPeer: peer }, ({ records, cursor }) => {
-      const current = cursorSeq(cursor, epoch, filter);
-      if (page.from > current) {
-        throw new MeshsyncError('CURSOR_GAP', `page starts at ${page.from}, cursor is ${current}`, {
-          details: { from: page.from, cursor: current },
-        });
-      }
-      if (page.to <= current)
-        return {
-          records: [],
-          result: {
-            cursor: current,
-            written: [] as StoredRecord[],
-            conflicts: [] as ConflictEntry[],
-          },
-        };
-      const written = new Map<string, { state: RecordState; origin: DeviceId | null }>();
-      const conflicts: ConflictEntry[] = [];
-      const at = this.now();
-      for (const row of page.rows) {
-        const key = recordKey(row.c, row.i);
-        const local = written.get(key)?.state ?? records.get(key);
-        const joined = joinRecord(local, row);
-        if (joined.changed)
-          written.set(key, { state: joined.state, origin: joined.sameAsIncoming ? peer : null });
-        for (const { field, winner, loser } of joined.conflicts) {
-          conflicts.push({
-            key: `${key}\u0000${field}\u0000${loser.s}`,
-            collection: row.c,
-            id: row.i,
-            field,
-            winner,
-            loser,
-            at,
-          });
+    type Written = { state: RecordState; origin: DeviceId | null };
+    type Result = { cursor: number; written: Written[]; conflicts: ConflictEntry[] };
+    const outcome = await this.store.update<Result>(
+      { keys, cursorPeer: peer },
+      ({ record, cursor }) => {
+        const current = cursorSeq(cursor, epoch, filter);
+        if (page.from > current) {
+          throw new MeshsyncError(
+            'CURSOR_GAP',
+            `page starts at ${page.from}, cursor is ${current}`,
+            {
+              details: { from: page.from, cursor: current },
+            },
+          );
         }
-      }
-      if (newest !== null) this.hlc.observe(newest);
-      return {
-        records: [...written.values()],
-        cursor: { peer, state: { seq: page.to, epoch, filter } },
-        conflicts,
-        meta: { [META_HLC]: this.hlc.last },
-        result: {
-          cursor: page.to,
-          written: [...written.values()].map((w) => ({ ...w.state, seq: 0, o: w.origin })),
+        if (page.to <= current)
+          return { records: [], result: { cursor: current, written: [], conflicts: [] } };
+        const written = new Map<string, { state: RecordState; origin: DeviceId | null }>();
+        const conflicts: ConflictEntry[] = [];
+        const at = this.now();
+        for (const row of page.rows) {
+          const key = recordKey(row.c, row.i);
+          const local = written.get(key)?.state ?? record(row.c, row.i);
+          const joined = joinRecord(local, row);
+          if (joined.changed)
+            written.set(key, { state: joined.state, origin: joined.sameAsIncoming ? peer : null });
+          for (const { field, winner, loser } of joined.conflicts) {
+            const conflictKey = `${key}\u0000${field}\u0000${loser.s}`;
+            conflicts.push({
+              key: conflictKey,
+              collection: row.c,
+              id: row.i,
+              field,
+              winner,
+              loser,
+              at,
+            });
+          }
+        }
+        if (newest !== null) this.hlc.observe(newest);
+        const rows = [...written.values()];
+        return {
+          records: rows,
+          cursor: { peer, state: { seq: page.to, epoch, filter } },
           conflicts,
-        },
-      };
-    });
+          meta: { [META_HLC]: this.hlc.last },
+          result: { cursor: page.to, written: rows, conflicts },
+        };
+      },
+    );
     const { cursor, written, conflicts } = outcome.result;
     if (written.length > 0) {
-      if (this.events.listenerCount('change') > 0) {
-        for (const record of written) {
-          this.events.emit('change', {
-            collection: record.c,
-            id: record.i,
-            value: visibleValue(record),
-            source: 'remote',
-            peer,
-          });
-        }
-      }
-      const allFromPeer = written.every((record) => record.o === peer);
-      this.events.emit('head', { seq: outcome.lastSeq, origin: allFromPeer ? peer : null });
+      const states = written.map((w) => w.state);
+      const origin = written.every((w) => w.origin === peer) ? peer : null;
+      this.events.emit('applied', { states, source: 'remote', peer, seq: outcome.lastSeq, origin });
     }
     for (const conflict of conflicts) this.events.emit('conflict', conflict);
     return { cursor, written: written.length };
@@ -307,10 +326,4 @@ export class Replica {
 
 function cursorSeq(cursor: CursorState | undefined, epoch: string, filter: string): number {
   return cursor && cursor.epoch === epoch && cursor.filter === filter ? cursor.seq : 0;
-}
-
-function* rowStamps(row: RecordState): Generator<Stamp> {
-  if (row.a !== null) yield row.a;
-  if (row.d !== null) yield row.d;
-  for (const name of Object.keys(row.f)) yield row.f[name]!.s;
 }

@@ -24,7 +24,14 @@ export const ERROR_CODES = [
   'ABORTED',
   'NOT_FOUND',
   'REMOTE_ERROR',
+  // Stores.
   'STORE_FAILED',
+  /** The file is not a database, or is damaged. */
+  'STORE_CORRUPT',
+  /** The file is a database, but not a meshsync store. */
+  'STORE_FOREIGN',
+  /** The store was written by a newer meshsync (schema version); it is left untouched. */
+  'STORE_VERSION',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

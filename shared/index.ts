@@ -9,4 +9,4 @@ export * from './log.js';
 export type { Schema } from './schema.js';
 export * from './protocol/messages.js';
 export * from './protocol/codec.js';
-export { rowSchema } from './protocol/schemas.js';
+export { rowSchema, encodeRow, type WireField } from './protocol/wire-row.js';

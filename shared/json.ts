@@ -18,6 +18,17 @@ export function checkJsonValue(
   path: string,
   code: ErrorCode,
 ): asserts value is JsonValue {
+  // Most field values are scalars: check them without allocating.
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) bad(code, path, 'a finite number');
+      return;
+    default:
+      if (value === null) return;
+  }
   const stack: Array<[unknown, number, string]> = [[value, 0, path]];
   while (stack.length > 0) {
     const [v, depth, p] = stack.pop()!;

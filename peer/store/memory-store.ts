@@ -1,6 +1,6 @@
 import { MeshsyncError } from '../../shared/errors.js';
 import type { CollectionName, DeviceId, RecordId } from '../../shared/ids.js';
-import { recordKey, type ConflictEntry, type StoredRecord } from '../../shared/record.js';
+import type { ConflictEntry, StoredRecord } from '../../shared/record.js';
 import type {
   CursorState,
   ListOptions,
@@ -11,17 +11,23 @@ import type {
   UpdateRequest,
 } from './store-port.js';
 
+interface Collection {
+  records: Map<string, StoredRecord>;
+  /** Ids in order, rebuilt lazily after a new id arrives. */
+  sorted: string[] | null;
+}
+
 /**
  * An in-memory store: for tests, benchmarks and short-lived peers. Nothing survives the process.
- * Seq order is kept in an append-only array with lazy deletion, so `changesSince` is a binary
- * search plus the page, whatever the store's size.
+ * The seq order is an append-only log of record references (a superseded entry becomes null),
+ * so `changesSince` is a binary search plus the page, whatever the store's size.
  */
 export class MemoryStore implements StorePort {
   readonly kind = 'memory';
-  private readonly records = new Map<string, StoredRecord>();
-  private readonly byCollection = new Map<string, Map<string, StoredRecord>>();
-  private seqs: number[] = [];
-  private readonly keyBySeq = new Map<number, string>();
+  private readonly collections = new Map<string, Collection>();
+  private log: Array<StoredRecord | null> = [];
+  private logSeqs: number[] = [];
+  private superseded = 0;
   private readonly cursors = new Map<string, CursorState>();
   private readonly conflictLog = new Map<string, ConflictEntry>();
   private readonly meta = new Map<string, string>();
@@ -38,26 +44,32 @@ export class MemoryStore implements StorePort {
 
   async get(collection: CollectionName, id: RecordId): Promise<StoredRecord | undefined> {
     this.check();
-    return this.records.get(recordKey(collection, id));
+    return this.collections.get(collection)?.records.get(id);
   }
 
   async list(collection: CollectionName, options: ListOptions): Promise<StoredRecord[]> {
     this.check();
-    const inCollection = this.byCollection.get(collection);
-    if (!inCollection) return [];
-    const ids = [...inCollection.keys()].filter(
-      (id) => options.after === undefined || id > options.after,
-    );
-    ids.sort();
-    return ids.slice(0, options.limit).map((id) => inCollection.get(id)!);
+    const col = this.collections.get(collection);
+    if (!col) return [];
+    const ids = (col.sorted ??= [...col.records.keys()].sort());
+    let lo = 0;
+    if (options.after !== undefined) {
+      let hi = ids.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (ids[mid]! <= options.after) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    return ids.slice(lo, lo + options.limit).map((id) => col.records.get(id)!);
   }
 
   async changesSince(after: number, limit: number): Promise<StoredRecord[]> {
     this.check();
     const out: StoredRecord[] = [];
-    for (let i = this.firstIndexAfter(after); i < this.seqs.length && out.length < limit; i++) {
-      const key = this.keyBySeq.get(this.seqs[i]!);
-      if (key !== undefined) out.push(this.records.get(key)!);
+    for (let k = this.indexAfter(after); k < this.log.length && out.length < limit; k++) {
+      const record = this.log[k];
+      if (record) out.push(record);
     }
     return out;
   }
@@ -77,37 +89,35 @@ export class MemoryStore implements StorePort {
     plan: (context: UpdateContext) => StoreUpdate<T>,
   ): Promise<UpdateOutcome<T>> {
     this.check();
-    {
-      const found = new Map<string, StoredRecord>();
-      for (const [c, i] of request.keys) {
-        const key = recordKey(c, i);
-        const record = this.records.get(key);
-        if (record) found.set(key, record);
-      }
-      const cursor =
-        request.cursorPeer === undefined ? undefined : this.cursors.get(request.cursorPeer);
-      const update = plan({ records: found, cursor });
-      // The plan is done and nothing has been touched: now apply everything at once.
-      for (const { state, origin } of update.records) {
-        const key = recordKey(state.c, state.i);
-        const old = this.records.get(key);
-        if (old) this.keyBySeq.delete(old.seq);
-        const seq = ++this.last;
-        const stored: StoredRecord = { ...state, seq, o: origin };
-        this.records.set(key, stored);
-        this.seqs.push(seq);
-        this.keyBySeq.set(seq, key);
-        let inCollection = this.byCollection.get(state.c);
-        if (!inCollection)
-          this.byCollection.set(state.c, (inCollection = new Map<string, StoredRecord>()));
-        inCollection.set(state.i, stored);
-      }
-      if (update.cursor) this.cursors.set(update.cursor.peer, { ...update.cursor.state });
-      for (const entry of update.conflicts ?? []) this.conflictLog.set(entry.key, entry);
-      for (const [key, value] of Object.entries(update.meta ?? {})) this.meta.set(key, value);
-      this.compact();
-      return { result: update.result, lastSeq: this.last };
+    const cursor =
+      request.cursorPeer === undefined ? undefined : this.cursors.get(request.cursorPeer);
+    const update = plan({ record: (c, i) => this.collections.get(c)?.records.get(i), cursor });
+    // The plan is done and nothing has been touched: now apply everything at once.
+    for (const { state, origin } of update.records) {
+      let col = this.collections.get(state.c);
+      if (!col) this.collections.set(state.c, (col = { records: new Map(), sorted: null }));
+      const old = col.records.get(state.i);
+      if (old) this.supersede(old.seq);
+      else col.sorted = null;
+      const seq = ++this.last;
+      const stored: StoredRecord = {
+        c: state.c,
+        i: state.i,
+        a: state.a,
+        d: state.d,
+        f: state.f,
+        seq,
+        o: origin,
+      };
+      col.records.set(state.i, stored);
+      this.log.push(stored);
+      this.logSeqs.push(seq);
     }
+    if (update.cursor) this.cursors.set(update.cursor.peer, { ...update.cursor.state });
+    for (const entry of update.conflicts ?? []) this.conflictLog.set(entry.key, entry);
+    for (const [key, value] of Object.entries(update.meta ?? {})) this.meta.set(key, value);
+    this.compact();
+    return { result: update.result, lastSeq: this.last };
   }
 
   async conflicts(): Promise<ConflictEntry[]> {
@@ -134,21 +144,33 @@ export class MemoryStore implements StorePort {
     if (this.closed) throw new MeshsyncError('CLOSED', 'store is closed');
   }
 
-  private firstIndexAfter(after: number): number {
+  /** Index of the first log entry with seq > after. */
+  private indexAfter(after: number): number {
     let lo = 0;
-    let hi = this.seqs.length;
+    let hi = this.logSeqs.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.seqs[mid]! <= after) lo = mid + 1;
+      if (this.logSeqs[mid]! <= after) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  /** Drops stale seq entries once they are the majority, keeping the array proportional. */
-  private compact(): void {
-    if (this.seqs.length > 1024 && this.seqs.length > 2 * this.keyBySeq.size) {
-      this.seqs = this.seqs.filter((seq) => this.keyBySeq.has(seq));
+  private supersede(seq: number): void {
+    const k = this.indexAfter(seq - 1);
+    if (this.logSeqs[k] === seq && this.log[k]) {
+      this.log[k] = null;
+      this.superseded++;
     }
+  }
+
+  /** Drops superseded entries once they are the majority, keeping the log proportional. */
+  private compact(): void {
+    if (this.log.length < 1024 || this.superseded * 2 < this.log.length) return;
+    const log: StoredRecord[] = [];
+    for (const record of this.log) if (record) log.push(record);
+    this.log = log;
+    this.logSeqs = log.map((record) => record.seq);
+    this.superseded = 0;
   }
 }

