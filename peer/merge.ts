@@ -1,13 +1,18 @@
 import type { Stamp } from '../shared/hlc.js';
 import type { CollectionName, RecordId } from '../shared/ids.js';
-import { jsonEqual, type JsonObject, type JsonValue } from '../shared/json.js';
+import { canonicalJson, jsonEqual, type JsonObject, type JsonValue } from '../shared/json.js';
 import type { FieldState, RecordState } from '../shared/record.js';
 
 /**
  * Pure merge rules. A record's state is a join-semilattice: per top-level field the write with
- * the greater stamp wins, `a` and `d` take the greater stamp, and fields older than the newest
- * delete are pruned. Joining is commutative, associative and idempotent, so replicas that have
- * seen the same writes hold the same state, whatever the order, duplication or path of delivery.
+ * the greater stamp wins, `a` (last put or patch) and `d` (last put or delete: everything older
+ * is gone) take the greater stamp, and fields written before `d` are pruned. Joining is
+ * commutative, associative and idempotent, so replicas that have seen the same writes hold the
+ * same state, whatever the order, duplication or path of delivery.
+ *
+ * A put replaces the record: it sets `a` and `d` to its stamp and writes its fields at that
+ * stamp. A delete sets `d` alone. A patch sets `a` and the fields it names. So a record is
+ * visible when `a >= d`, and a field when its stamp is `>= d`.
  */
 
 /** A same-field conflict found while joining: `loser` was written without seeing `winner`. */
@@ -32,8 +37,13 @@ function maxStamp(x: Stamp | null, y: Stamp | null): Stamp | null {
   return x >= y ? x : y;
 }
 
+/** A field written at `s` survives a put or delete stamped `d`. */
+function survives(s: Stamp, d: Stamp | null): boolean {
+  return d === null || s >= d;
+}
+
 function tieKey(f: FieldState): string {
-  return JSON.stringify([f.p ?? '', f.v === undefined ? null : f.v, f.v !== undefined]);
+  return `${f.p ?? ''}\u0000${f.v === undefined ? '' : `=${canonicalJson(f.v)}`}`;
 }
 
 /** The winning field state; equal stamps with different content get a deterministic order. */
@@ -56,7 +66,7 @@ function detectConflict(
 }
 
 export function isVisible(state: RecordState): boolean {
-  return state.a !== null && (state.d === null || state.a > state.d);
+  return state.a !== null && (state.d === null || state.a >= state.d);
 }
 
 /** The value the application sees, or null for a deleted or never-created record. */
@@ -65,15 +75,21 @@ export function visibleValue(state: RecordState): JsonObject | null {
   const out: JsonObject = {};
   for (const name of Object.keys(state.f)) {
     const field = state.f[name]!;
-    if (field.v !== undefined && (state.d === null || field.s > state.d)) out[name] = field.v;
+    if (field.v !== undefined && survives(field.s, state.d)) out[name] = field.v;
   }
   return out;
 }
 
+function isPruned(state: RecordState): boolean {
+  if (state.d === null) return true;
+  for (const name in state.f) if (state.f[name]!.s < state.d) return false;
+  return true;
+}
+
 /** Joins an incoming record state into the local one (which may not exist yet). */
 export function joinRecord(local: RecordState | undefined, incoming: RecordState): JoinResult {
-  // A record we have never seen, with no delete to prune by: the incoming state as it is.
-  if (local === undefined && incoming.d === null) {
+  // A record we have never seen, already pruned: the incoming state as it is.
+  if (local === undefined && isPruned(incoming)) {
     return { state: incoming, changed: true, sameAsIncoming: true, conflicts: [] };
   }
   const a = maxStamp(local?.a ?? null, incoming.a);
@@ -91,36 +107,27 @@ export function joinRecord(local: RecordState | undefined, incoming: RecordState
     if (loc !== undefined) {
       winner = pickField(loc, inc);
       const conflict = detectConflict(name, winner, winner === loc ? inc : loc);
-      if (conflict && (d === null || conflict.loser.s > d)) conflicts.push(conflict);
+      if (conflict && survives(conflict.loser.s, d)) conflicts.push(conflict);
     }
-    const kept = d === null || winner.s > d;
+    const kept = survives(winner.s, d);
     if (kept) f[name] = winner;
     if (loc === undefined ? kept : winner !== loc || !kept) changed = true;
-    if (kept !== (d === null || inc.s > d) || (kept && winner.s !== inc.s)) sameAsIncoming = false;
+    if (kept !== survives(inc.s, d) || (kept && winner.s !== inc.s)) sameAsIncoming = false;
   }
   for (const name of Object.keys(localFields)) {
     if (Object.hasOwn(incoming.f, name)) continue;
     const loc = localFields[name]!;
-    if (d === null || loc.s > d) {
+    if (survives(loc.s, d)) {
       f[name] = loc;
       sameAsIncoming = false;
     } else {
-      changed = true; // pruned by a newer delete
+      changed = true; // pruned by a newer put or delete
     }
   }
-  return {
-    state: { c: incoming.c, i: incoming.i, a, d, f },
-    changed,
-    sameAsIncoming,
-    conflicts,
-  };
+  return { state: { c: incoming.c, i: incoming.i, a, d, f }, changed, sameAsIncoming, conflicts };
 }
 
-function emptyState(c: CollectionName, i: RecordId): RecordState {
-  return { c, i, a: null, d: null, f: {} };
-}
-
-/** Local `put`: the record becomes exactly `value`; fields not in it are removed. */
+/** Local `put`: the record becomes exactly `value`; everything older is gone. */
 export function localPut(
   local: RecordState | undefined,
   c: CollectionName,
@@ -128,15 +135,10 @@ export function localPut(
   value: JsonObject,
   stamp: Stamp,
 ): RecordState {
-  const base = local ?? emptyState(c, i);
   const f: Record<string, FieldState> = {};
-  for (const name of Object.keys(base.f)) {
-    const old = base.f[name]!;
-    f[name] = old.v === undefined ? old : { s: stamp, p: old.s };
-  }
   for (const name of Object.keys(value))
-    f[name] = write(ownField(base.f, name), value[name]!, stamp);
-  return { c, i, a: stamp, d: base.d, f };
+    f[name] = write(local && ownField(local.f, name), value[name]!, stamp);
+  return { c, i, a: stamp, d: stamp, f };
 }
 
 /** Local `patch`: the given fields are set (or removed when `undefined`), others stay. */

@@ -49,7 +49,7 @@ export class Peer {
       replica.events.on('conflict', (conflict) => this.events.emit('conflict', conflict)),
       replica.events.on('applied', (batch) => {
         for (const session of this.sessions) {
-          if (session.remoteDevice !== batch.origin) session.notifyChanged(batch.seq);
+          if (session.remoteOrigin !== batch.origin) session.notifyChanged(batch.seq);
         }
         if (this.events.listenerCount('change') === 0) return;
         for (const change of changeEvents(batch)) this.events.emit('change', change);

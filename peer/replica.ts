@@ -1,5 +1,7 @@
 import { Emitter } from '../shared/emitter.js';
 import { MeshsyncError } from '../shared/errors.js';
+import { LIMITS } from '../shared/limits.js';
+import { encodeRow } from '../shared/protocol/wire-row.js';
 import { Hlc, isStamp, type Stamp } from '../shared/hlc.js';
 import {
   asDeviceId,
@@ -11,7 +13,9 @@ import {
 import type { JsonObject, JsonValue } from '../shared/json.js';
 import { consoleLogger, type Logger } from '../shared/log.js';
 import {
+  originTag,
   recordKey,
+  type OriginTag,
   type ConflictEntry,
   type RecordState,
   type StoredRecord,
@@ -50,8 +54,8 @@ export interface AppliedBatch {
   peer?: DeviceId;
   /** The store's head after the batch. */
   seq: number;
-  /** Set when every written row is exactly what `peer` sent (it needs none of it back). */
-  origin: DeviceId | null;
+  /** Set when every written row is exactly what this origin sent (it needs none of it back). */
+  origin: OriginTag | null;
 }
 
 export interface ReplicaEvents extends Record<string, unknown> {
@@ -209,6 +213,18 @@ export class Replica {
     const { result, lastSeq } = await this.store.update({ keys: [[c, i]] }, ({ record }) => {
       const next = make(record(c, i), this.hlc.tick());
       if (!next) return { records: [], result: undefined };
+      // The whole record must stay within the limit, not just this write: every peer must be
+      // able to receive it in one frame.
+      const size = encodeRow(next).length;
+      if (size > LIMITS.maxRecordBytes) {
+        throw new MeshsyncError(
+          'VALUE_TOO_LARGE',
+          `${c}/${i} would be ${size} bytes; the limit is ${LIMITS.maxRecordBytes}`,
+          {
+            details: { size, limit: LIMITS.maxRecordBytes },
+          },
+        );
+      }
       return {
         records: [{ state: next, origin: null }],
         meta: { [META_HLC]: this.hlc.last },
@@ -259,7 +275,7 @@ export class Replica {
     if (newest !== null) this.hlc.check(newest);
     const filter = filterKey(want === null ? null : [...want]);
     const keys = page.rows.map((row) => [row.c, row.i] as const);
-    type Written = { state: RecordState; origin: DeviceId | null };
+    type Written = { state: RecordState; origin: OriginTag | null };
     type Result = { cursor: number; written: Written[]; conflicts: ConflictEntry[] };
     const outcome = await this.store.update<Result>(
       { keys, cursorPeer: peer },
@@ -276,7 +292,8 @@ export class Replica {
         }
         if (page.to <= current)
           return { records: [], result: { cursor: current, written: [], conflicts: [] } };
-        const written = new Map<string, { state: RecordState; origin: DeviceId | null }>();
+        const written = new Map<string, Written>();
+        const from = originTag(peer, epoch);
         const conflicts: ConflictEntry[] = [];
         const at = this.now();
         for (const row of page.rows) {
@@ -284,7 +301,7 @@ export class Replica {
           const local = written.get(key)?.state ?? record(row.c, row.i);
           const joined = joinRecord(local, row);
           if (joined.changed)
-            written.set(key, { state: joined.state, origin: joined.sameAsIncoming ? peer : null });
+            written.set(key, { state: joined.state, origin: joined.sameAsIncoming ? from : null });
           for (const { field, winner, loser } of joined.conflicts) {
             const conflictKey = `${key}\u0000${field}\u0000${loser.s}`;
             conflicts.push({
@@ -312,7 +329,8 @@ export class Replica {
     const { cursor, written, conflicts } = outcome.result;
     if (written.length > 0) {
       const states = written.map((w) => w.state);
-      const origin = written.every((w) => w.origin === peer) ? peer : null;
+      const from = originTag(peer, epoch);
+      const origin = written.every((w) => w.origin === from) ? from : null;
       this.events.emit('applied', { states, source: 'remote', peer, seq: outcome.lastSeq, origin });
     }
     for (const conflict of conflicts) this.events.emit('conflict', conflict);

@@ -80,3 +80,15 @@ export function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): b
   }
   return true;
 }
+
+/**
+ * JSON text with object keys sorted at every level: equal values (in the sense of `jsonEqual`)
+ * give equal text, so it can order values deterministically.
+ */
+export function canonicalJson(value: JsonValue | undefined): string {
+  if (value === undefined) return '';
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+}

@@ -1,5 +1,5 @@
 import type { Stamp } from './hlc.js';
-import type { CollectionName, DeviceId, RecordId } from './ids.js';
+import type { Brand, CollectionName, DeviceId, RecordId } from './ids.js';
 import type { JsonValue } from './json.js';
 
 /**
@@ -31,10 +31,11 @@ export interface StoredRecord extends RecordState {
   /** Local sequence number of the last change applied to this record. */
   seq: number;
   /**
-   * The device whose page last set this exact state, or null if it was written or merged here.
-   * A record is not sent back to its origin (no echo).
+   * The origin of this exact state: the device and store epoch whose page set it (see
+   * `originTag`), or null if it was written or merged here. A record is not sent back to its
+   * origin (no echo); a device that returns with a new store is a new origin and gets it back.
    */
-  o: DeviceId | null;
+  o: OriginTag | null;
 }
 
 /** A same-field conflict: both values were written without seeing the other. */
@@ -48,6 +49,13 @@ export interface ConflictEntry {
   loser: FieldState;
   /** Local wall-clock ms when this device noticed the conflict. */
   at: number;
+}
+
+/** A device and one of its store epochs, as `device@epoch`. */
+export type OriginTag = Brand<string, 'OriginTag'>;
+
+export function originTag(device: DeviceId, epoch: string): OriginTag {
+  return `${device}@${epoch}` as OriginTag;
 }
 
 /** Key of a record in maps and stores. */

@@ -1,5 +1,5 @@
 import type { CollectionName, DeviceId, RecordId } from '../../shared/ids.js';
-import type { ConflictEntry, RecordState, StoredRecord } from '../../shared/record.js';
+import type { ConflictEntry, OriginTag, RecordState, StoredRecord } from '../../shared/record.js';
 
 /**
  * Where a peer keeps its records, its cursors into other devices' changes, its conflict log and
@@ -67,7 +67,7 @@ export interface UpdateContext {
 
 export interface StoreUpdate<T> {
   /** Records to store, each with the next seq, in this order (each key at most once). */
-  records: ReadonlyArray<{ state: RecordState; origin: DeviceId | null }>;
+  records: ReadonlyArray<{ state: RecordState; origin: OriginTag | null }>;
   cursor?: { peer: DeviceId; state: CursorState };
   conflicts?: readonly ConflictEntry[];
   meta?: Readonly<Record<string, string>>;

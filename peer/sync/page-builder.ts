@@ -1,4 +1,4 @@
-import type { DeviceId } from '../../shared/ids.js';
+import type { OriginTag } from '../../shared/record.js';
 import { encodeRow } from '../../shared/protocol/wire-row.js';
 import type { StorePort } from '../store/store-port.js';
 
@@ -28,7 +28,7 @@ export interface BuiltPage {
  */
 export async function buildPage(
   store: StorePort,
-  receiver: DeviceId,
+  receiver: OriginTag,
   after: number,
   want: ReadonlySet<string> | null,
   limits: PageLimits,

@@ -1,4 +1,6 @@
+import { MeshsyncError } from '../../shared/errors.js';
 import { LIMITS } from '../../shared/limits.js';
+import { originTag } from '../../shared/record.js';
 import { encodeChangesFrame } from '../../shared/protocol/codec.js';
 import type { StorePort } from '../store/store-port.js';
 import type { Remote } from './handshake.js';
@@ -30,10 +32,16 @@ export async function pageFrame(
   remote: Remote,
   request: { req: number; push: boolean; after: number; rows: number; bytes: number },
 ): Promise<PageFrame> {
-  const page = await buildPage(store, remote.device, request.after, remote.want, {
-    rows: Math.max(1, Math.min(request.rows, LIMITS.maxPageRows)),
-    bytes: pageBytesFor(remote, request.bytes),
-  });
+  const page = await buildPage(
+    store,
+    originTag(remote.device, remote.epoch),
+    request.after,
+    remote.want,
+    {
+      rows: Math.max(1, Math.min(request.rows, LIMITS.maxPageRows)),
+      bytes: pageBytesFor(remote, request.bytes),
+    },
+  );
   const frame = encodeChangesFrame(
     {
       req: request.req,
@@ -45,5 +53,13 @@ export async function pageFrame(
     },
     page.rowJsons,
   );
+  if (frame.length > remote.maxFrame) {
+    // Only a single row can get here (pages are sized to fit): the remote can never take it.
+    throw new MeshsyncError(
+      'FRAME_TOO_LARGE',
+      `a record of ${frame.length} bytes exceeds the peer's frame limit of ${remote.maxFrame}`,
+      { details: { bytes: frame.length, limit: remote.maxFrame, seq: page.to } },
+    );
+  }
   return { frame, rows: page.rowJsons.length, to: page.to, head: page.head, more: page.more };
 }

@@ -1,7 +1,8 @@
 import { MeshsyncError } from '../../shared/errors.js';
 import { DEFAULTS, LIMITS } from '../../shared/limits.js';
 
-import type { CollectionName, DeviceId } from '../../shared/ids.js';
+import { isCollectionName, type CollectionName, type DeviceId } from '../../shared/ids.js';
+import { CAPABILITY_PATTERN } from '../../shared/protocol/schemas.js';
 import type { Logger } from '../../shared/log.js';
 
 /** Timer functions, injectable so tests can drive time. */
@@ -122,6 +123,27 @@ export function resolveSyncOptions(options: SyncOptions): ResolvedSyncOptions {
     }
     return value;
   };
+  for (const name of options.want ?? []) {
+    if (!isCollectionName(name)) {
+      throw new MeshsyncError(
+        'INVALID_OPTION',
+        `want: ${JSON.stringify(name)} is not a collection name`,
+      );
+    }
+  }
+  if ((options.want?.length ?? 0) > LIMITS.maxWantedCollections) {
+    throw new MeshsyncError(
+      'INVALID_OPTION',
+      `want: at most ${LIMITS.maxWantedCollections} collections`,
+    );
+  }
+  const caps = options.capabilities ?? [];
+  if (caps.length > LIMITS.maxCapabilities || caps.some((cap) => !CAPABILITY_PATTERN.test(cap))) {
+    throw new MeshsyncError(
+      'INVALID_OPTION',
+      `capabilities: at most ${LIMITS.maxCapabilities}, each matching ${CAPABILITY_PATTERN}`,
+    );
+  }
   return {
     pageRows: Math.min(
       positive('pageRows', options.pageRows, DEFAULTS.pageRows),

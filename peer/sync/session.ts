@@ -2,8 +2,9 @@ import { Emitter } from '../../shared/emitter.js';
 import { MeshsyncError, isErrorCode, toMeshsyncError } from '../../shared/errors.js';
 import type { CollectionName, DeviceId } from '../../shared/ids.js';
 import { LIMITS } from '../../shared/limits.js';
+import { originTag, type OriginTag } from '../../shared/record.js';
 import type { Logger } from '../../shared/log.js';
-import { decodeFrame, encodeMessage } from '../../shared/protocol/codec.js';
+import { decodeFrame, encodeMessage, peekRequestId } from '../../shared/protocol/codec.js';
 import type { ChangesMessage, HelloMessage, Message } from '../../shared/protocol/messages.js';
 import { filterKey, type Replica } from '../replica.js';
 import type { Transport } from '../transport/transport-port.js';
@@ -75,6 +76,11 @@ export class SyncSession {
 
   get state(): SessionState {
     return this.stateValue;
+  }
+
+  /** The remote device and store epoch, once its hello has arrived. */
+  get remoteOrigin(): OriginTag | null {
+    return this.remote ? originTag(this.remote.device, this.remote.epoch) : null;
   }
 
   /** The remote device, once its hello has arrived. */
@@ -165,7 +171,11 @@ export class SyncSession {
     try {
       message = decodeFrame(frame);
     } catch (err) {
-      return this.protocolError(toMeshsyncError(err, 'BAD_FRAME'), 0);
+      const error = toMeshsyncError(err, 'BAD_FRAME');
+      // If it names one of our requests, fail that request now instead of at its timeout.
+      const req = peekRequestId(frame);
+      if (req !== undefined) this.requests.fail(req, error);
+      return this.protocolError(error, req ?? 0);
     }
     this.stats.bytesIn += frame.length;
     try {
@@ -199,9 +209,16 @@ export class SyncSession {
         if (!remote) return;
         // The remote has applied our changes up to `after`: pushes need not resend them.
         this.cursors.out = Math.max(this.cursors.out, message.after);
-        const page = await pageFrame(this.replica.store, remote, { ...message, push: false });
-        this.stats.rowsOut += page.rows;
-        return this.sendAsync(page.frame);
+        try {
+          const page = await pageFrame(this.replica.store, remote, { ...message, push: false });
+          this.stats.rowsOut += page.rows;
+          return await this.sendAsync(page.frame);
+        } catch (err) {
+          // Whatever went wrong, the puller hears it now rather than after its timeout.
+          const error = toMeshsyncError(err, 'STORE_FAILED');
+          this.sendError(message.req, error);
+          return this.noteError(error);
+        }
       }
       case 'changes':
         if (message.push) return this.servePush(message, bytes);

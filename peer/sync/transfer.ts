@@ -48,6 +48,12 @@ export async function pullLoop(ctx: TransferContext): Promise<SyncResult> {
     if (page.from !== after) {
       throw new MeshsyncError('BAD_MESSAGE', `pull answered from ${page.from}, asked ${after}`);
     }
+    if (page.more && page.to <= after) {
+      throw new MeshsyncError(
+        'BAD_MESSAGE',
+        `peer answered more: true without progress past ${after}`,
+      );
+    }
     const { cursor } = await replica.applyPage(remote.device, remote.epoch, ctx.want, page);
     cursors.in = Math.max(cursors.in, cursor);
     ctx.stats.rowsIn += page.rows.length;

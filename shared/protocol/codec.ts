@@ -53,6 +53,24 @@ export function encodeChangesFrame(
   return encodeFrame('changes', `${prefix.slice(0, -1)},"rows":[${rowJsons.join(',')}]}`);
 }
 
+/**
+ * Best effort: the `req` of a frame that failed to decode, if its body is JSON with a valid
+ * request id. Lets a peer fail the one request a malformed answer was meant for.
+ */
+export function peekRequestId(frame: Uint8Array): number | undefined {
+  if (frame.length < HEADER_BYTES || frame.length > LIMITS.maxFrameBytes) return undefined;
+  try {
+    const body: unknown = JSON.parse(decoder.decode(frame.subarray(HEADER_BYTES)));
+    const req =
+      typeof body === 'object' && body !== null ? (body as { req?: unknown }).req : undefined;
+    return typeof req === 'number' && Number.isSafeInteger(req) && req >= 1 && req <= 0xffffffff
+      ? req
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads a frame's type without decoding its body (for routing and logs). */
 export function peekType(frame: Uint8Array): MessageType | undefined {
   return frame.length >= HEADER_BYTES ? TYPE_BY_BYTE.get(frame[3]!) : undefined;

@@ -4,6 +4,9 @@ import { arr, bool, fail, guard, int, nullable, obj, str, type Schema } from '..
 import type { Message, MessageType } from './messages.js';
 import { rowSchema } from './wire-row.js';
 
+/** What a capability name looks like. */
+export const CAPABILITY_PATTERN = /^[a-z0-9:._-]{1,32}$/;
+
 const seq = int({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const reqId = int({ min: 1, max: 0xffffffff });
 
@@ -16,7 +19,7 @@ export const BODY_SCHEMAS: { [T in MessageType]: Schema<Body<T>> } = {
     max: int({ min: 1, max: 0xffff }),
     device: guard('a device id', isDeviceId),
     epoch: str({ min: 8, max: 64, pattern: /^[A-Za-z0-9_-]+$/ }),
-    caps: arr(str({ min: 1, max: 32, pattern: /^[a-z0-9:._-]+$/ }), {
+    caps: arr(str({ min: 1, max: 32, pattern: CAPABILITY_PATTERN }), {
       max: LIMITS.maxCapabilities,
     }),
     want: nullable(

@@ -58,6 +58,7 @@ function fieldState(v: unknown, a: Stamp | null, path: string): FieldState {
         checkJsonValue(value, `${path}[0]`, 'BAD_MESSAGE');
         const s = stamp(v[1], `${path}[1]`);
         const p = stamp(v[2], `${path}[2]`);
+        if (p >= s) fail(`${path}[2]`, 'a stamp older than the write (p < s)', p);
         return { s, p, v: value };
       }
       default:
@@ -68,7 +69,10 @@ function fieldState(v: unknown, a: Stamp | null, path: string): FieldState {
   for (const key in v)
     if (key !== 's' && key !== 'p') fail(`${path}.${key}`, 'no such field', v[key]);
   const s = stamp(v.s, `${path}.s`);
-  return v.p === undefined ? { s } : { s, p: stamp(v.p, `${path}.p`) };
+  if (v.p === undefined) return { s };
+  const p = stamp(v.p, `${path}.p`);
+  if (p >= s) fail(`${path}.p`, 'a stamp older than the write (p < s)', p);
+  return { s, p };
 }
 
 /** Validates one wire row field by field and returns its record state. */

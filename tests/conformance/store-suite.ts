@@ -1,7 +1,13 @@
 import type { StorePort } from '../../peer/store/store-port.js';
 import { encodeStamp, type Stamp } from '../../shared/hlc.js';
 import type { CollectionName, DeviceId, RecordId } from '../../shared/ids.js';
-import type { ConflictEntry, RecordState, StoredRecord } from '../../shared/record.js';
+import {
+  originTag,
+  type ConflictEntry,
+  type OriginTag,
+  type RecordState,
+  type StoredRecord,
+} from '../../shared/record.js';
 import { equal, ok, rejects } from './check.js';
 
 /** How a conformance run makes and re-opens stores of one adapter. */
@@ -24,6 +30,8 @@ export interface StoreCase {
 
 const dev = 'devA1' as DeviceId;
 const peer = 'devB1' as DeviceId;
+/** An origin tag as the engine writes it (device@epoch). */
+const origin = originTag(peer, 'epoch0001');
 const c1 = 'tasks' as CollectionName;
 const c2 = 'notes' as CollectionName;
 const st = (n: number): Stamp => encodeStamp(1_700_000_000_000 + n, 0, dev);
@@ -42,10 +50,10 @@ function rec(
 async function write(
   store: StorePort,
   states: RecordState[],
-  origin: DeviceId | null = null,
+  from: OriginTag | null = null,
 ): Promise<number> {
   const { lastSeq } = await store.update({ keys: states.map((s) => [s.c, s.i] as const) }, () => ({
-    records: states.map((state) => ({ state, origin })),
+    records: states.map((state) => ({ state, origin: from })),
     result: undefined,
   }));
   return lastSeq;
@@ -99,9 +107,9 @@ export const storeCases: StoreCase[] = [
           toString: { s: st(2), v: 0 },
         },
       };
-      equal(await write(s, [a, b], peer), 2, 'lastSeq after two');
-      equal(strip(await s.get(c1, id('a'))), { ...a, seq: 1, o: peer }, 'record a');
-      equal(strip(await s.get(c1, id('b'))), { ...b, seq: 2, o: peer }, 'record b');
+      equal(await write(s, [a, b], origin), 2, 'lastSeq after two');
+      equal(strip(await s.get(c1, id('a'))), { ...a, seq: 1, o: origin }, 'record a');
+      equal(strip(await s.get(c1, id('b'))), { ...b, seq: 2, o: origin }, 'record b');
       const tomb: RecordState = { c: c2, i: id('t'), a: null, d: st(3), f: {} };
       equal(await write(s, [tomb]), 3, 'lastSeq after tombstone');
       equal(strip(await s.get(c2, id('t'))), { ...tomb, seq: 3, o: null }, 'tombstone');
@@ -227,7 +235,7 @@ export const storeCases: StoreCase[] = [
           equal(ctx.record(c1, id('missing')), undefined, 'absent record');
           equal(ctx.cursor, undefined, 'no cursor yet');
           return {
-            records: [{ state: rec(c1, 'a', 2), origin: peer }],
+            records: [{ state: rec(c1, 'a', 2), origin }],
             cursor: { peer, state: cursor },
             conflicts: [conflict],
             meta: { hlc: 'x1', epoch: 'e1' },
@@ -316,7 +324,7 @@ export const storeCases: StoreCase[] = [
     async run(h, track) {
       if (!h.reopen) throw new Error('harness cannot reopen');
       const s = track(await h.create());
-      await write(s, [rec(c1, 'a', 1), rec(c2, 'b', 2)], peer);
+      await write(s, [rec(c1, 'a', 1), rec(c2, 'b', 2)], origin);
       await s.update({ keys: [], cursorPeer: peer }, () => ({
         records: [],
         cursor: { peer, state: { seq: 9, epoch: 'ep000001', filter: 'tasks' } },

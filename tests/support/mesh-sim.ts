@@ -171,8 +171,8 @@ export class MeshSim {
         if (action.k === 'put') {
           for (const key of Object.keys(value)) if (value[key] === undefined) delete value[key];
           await col.put(id, value as Record<string, JsonValue>);
-          // A put writes its fields and removes every other visible field.
-          fields = [...new Set([...set, ...visible.map(([name]) => name)])];
+          // A put writes its fields; the rest goes with its `d` (checked as d >= stamp).
+          fields = set;
         } else {
           await col.patch(id, value);
           // A patch writes its set fields and removes the named ones that were visible.
@@ -248,6 +248,8 @@ export class MeshSim {
         continue;
       }
       expect(rec!.a! >= w.stamp, `write lost: ${JSON.stringify(w)}`).toBe(true);
+      if (w.kind === 'put')
+        expect(rec!.d! >= w.stamp, `put's reset lost: ${JSON.stringify(w)}`).toBe(true);
       for (const f of w.fields) {
         const kept = rec!.f[f];
         const survived =

@@ -1011,6 +1011,8 @@ describe('BAD_MESSAGE: strings, ids, names and stamps', () => {
 
   it('stamps: 13 base36 digits (lowercase) then a device id', () => {
     const stampAt = (path: string, s: unknown): unknown => withValue(BASE.changes, path, s);
+    const NEWEST = 'zzzzzzzzzzzzz' + 'z'.repeat(64);
+    const OLDEST = '0000000000000AAAA';
     const good = [
       '0000000000000abcd',
       'zzzzzzzzzzzzz' + 'x'.repeat(64),
@@ -1037,10 +1039,44 @@ describe('BAD_MESSAGE: strings, ids, names and stamps', () => {
       'rows.0.f.gone.s',
       'rows.0.f.gone.p',
     ]) {
-      for (const s of good) ok('changes', stampAt(path, s));
+      // A `p` must be older than its `s`: give the write the newest stamp when testing p.
+      // ...and the oldest stamp to the `p` of an `s` under test.
+      const sPath = {
+        'rows.0.f.title.2': 'rows.0.f.title.1',
+        'rows.0.f.gone.p': 'rows.0.f.gone.s',
+      }[path];
+      const pPath = {
+        'rows.0.f.title.1': 'rows.0.f.title.2',
+        'rows.0.f.gone.s': 'rows.0.f.gone.p',
+      }[path];
+      const base =
+        sPath !== undefined
+          ? withValue(BASE.changes, sPath, NEWEST)
+          : pPath !== undefined
+            ? withValue(BASE.changes, pPath, OLDEST)
+            : BASE.changes;
+      for (const s of good) ok('changes', withValue(base, path, s));
       for (const s of bad) {
-        expectBadMessage('changes', stampAt(path, s), wirePath('changes', path));
+        expectBadMessage('changes', withValue(base, path, s), wirePath('changes', path));
       }
+    }
+    // p not older than s: refused.
+    for (const [sPath, pPath] of [
+      ['rows.0.f.title.1', 'rows.0.f.title.2'],
+      ['rows.0.f.gone.s', 'rows.0.f.gone.p'],
+    ] as const) {
+      const same = withValue(
+        withValue(BASE.changes, sPath, '0loyw3v280000devA1'),
+        pPath,
+        '0loyw3v280000devA1',
+      );
+      expectBadMessage('changes', same, wirePath('changes', pPath));
+      const newer = withValue(
+        withValue(BASE.changes, sPath, '0loyw3v280000devA1'),
+        pPath,
+        '0loyw3v290000devA1',
+      );
+      expectBadMessage('changes', newer, wirePath('changes', pPath));
     }
     // 12 digits then "devA1" is the 13-digit prefix "0loyw3v28000d" and device "evA1": valid.
     ok('changes', stampAt('rows.0.a', '0loyw3v28000devA1'));

@@ -24,7 +24,9 @@ describe('local writes', () => {
     expect(r2.f.done).toEqual({ s: st(2), p: st(1), v: true });
     const r3 = localPut(r2, c, i, { title: 'b' }, st(3));
     expect(visibleValue(r3)).toEqual({ title: 'b' });
-    expect(r3.f.done).toEqual({ s: st(3), p: st(2) }); // removed, with its own stamp
+    expect(r3.f.done).toBeUndefined(); // a put leaves no marker per removed field...
+    expect(r3.d).toBe(st(3)); // ...it prunes everything older than itself
+    expect(r3.f.title).toEqual({ s: st(3), p: st(1), v: 'b' });
     const r4 = localPatch(r3, { title: undefined, n: 1 }, st(4));
     expect(visibleValue(r4)).toEqual({ n: 1 });
     const r5 = localDelete(r4, st(5));
@@ -76,6 +78,23 @@ describe('joining states', () => {
     // Several sequential writes folded into one state: still no conflict.
     const latest = localPatch(later, { title: 'z' }, st(3, B));
     expect(joinRecord(base, latest).conflicts).toEqual([]);
+  });
+
+  it('a put replaces the whole record: a concurrent older patch of another field is gone', () => {
+    const base = localPut(undefined, c, i, { title: 'x' }, st(1));
+    const patched = localPatch(base, { extra: 1 }, st(2, B));
+    const replaced = localPut(base, c, i, { title: 'y' }, st(3, A));
+    expect(visibleValue(join(patched, replaced))).toEqual({ title: 'y' });
+    expect(visibleValue(join(replaced, patched))).toEqual({ title: 'y' });
+    // A patch stamped after the put still applies on top of it.
+    const later = localPatch(base, { extra: 2 }, st(4, B));
+    expect(visibleValue(join(replaced, later))).toEqual({ title: 'y', extra: 2 });
+  });
+
+  it('repeated puts keep a record small (no marker per removed field)', () => {
+    let r: RecordState | undefined;
+    for (let k = 0; k < 2000; k++) r = localPut(r, c, i, { [`k${k}`]: k }, st(k + 1));
+    expect(Object.keys(r!.f)).toEqual(['k1999']);
   });
 
   it('delete vs concurrent edit: the later stamp decides', () => {
