@@ -47,6 +47,10 @@ export class Peer {
   ) {
     this.offReplica = [
       replica.events.on('conflict', (conflict) => this.events.emit('conflict', conflict)),
+      // Sessions announced the old epoch: close them so they reconnect with the new one.
+      replica.events.on('epoch', () => {
+        for (const session of this.sessions) session.close('store epoch rotated');
+      }),
       replica.events.on('applied', (batch) => {
         for (const session of this.sessions) {
           if (session.remoteOrigin !== batch.origin) session.notifyChanged(batch.seq);

@@ -62,6 +62,8 @@ export interface ReplicaEvents extends Record<string, unknown> {
   /** One per store update that wrote records; change values are derived only when wanted. */
   applied: AppliedBatch;
   conflict: ConflictEntry;
+  /** The store's epoch changed (see `rotateEpoch`). */
+  epoch: { epoch: string };
 }
 
 /** The per-record change events of a batch, optionally only those of one collection. */
@@ -110,8 +112,8 @@ export class Replica {
   private constructor(
     readonly store: StorePort,
     readonly device: DeviceId,
-    /** Random id of this store; peers reset their cursors into us when it changes. */
-    readonly epoch: string,
+    private epochValue: string,
+    private readonly random: (n: number) => Uint8Array,
     private readonly now: () => number,
     readonly logger: Logger,
     maxDriftMs: number | undefined,
@@ -141,6 +143,7 @@ export class Replica {
       store,
       device,
       epoch,
+      random,
       options.now ?? Date.now,
       options.logger ?? consoleLogger,
       options.maxDriftMs,
@@ -148,6 +151,25 @@ export class Replica {
     const last = await store.getMeta(META_HLC);
     if (last !== undefined && isStamp(last)) replica.hlc.observe(last);
     return replica;
+  }
+
+  /** Random id of this store; peers reset their cursors into us when it changes. */
+  get epoch(): string {
+    return this.epochValue;
+  }
+
+  /**
+   * Gives the store a new epoch, so every peer starts its cursor into us over (and re-pulls
+   * everything; merging makes that harmless). Call it after restoring a store from a backup:
+   * peers' cursors into the old store would otherwise skip the changes made since the restore.
+   * Sessions open at the time close (the peer's 'epoch' event), to reconnect with the new epoch.
+   */
+  async rotateEpoch(): Promise<string> {
+    const epoch = randomId(this.random, 16);
+    await this.store.setMeta(META_EPOCH, epoch);
+    this.epochValue = epoch;
+    this.events.emit('epoch', { epoch });
+    return epoch;
   }
 
   async get(collection: CollectionName, id: RecordId): Promise<JsonObject | null> {

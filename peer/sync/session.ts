@@ -49,6 +49,8 @@ export class SyncSession {
   private changedTimer: unknown;
   private changedHead = 0;
   private protocolErrors = 0;
+  /** The epoch we announced; cursors the remote sends refer to it. */
+  private helloEpoch = '';
   private readonly unsubscribe: Array<() => void> = [];
   private readonly want: ReadonlySet<string> | null;
   private readonly wantList: CollectionName[] | null;
@@ -104,6 +106,7 @@ export class SyncSession {
       if (this.stateValue === 'handshaking') this.finish(error.message, error, true);
     }, this.opts.handshakeTimeoutMs);
     const { device, epoch } = this.replica;
+    this.helloEpoch = epoch;
     this.send(encodeMessage(buildHello(device, epoch, this.wantList, this.opts.capabilities)));
     return this;
   }
@@ -198,6 +201,7 @@ export class SyncSession {
       case 'welcome':
         if (!this.remote)
           return this.protocolError(new MeshsyncError('PROTOCOL_STATE', 'welcome before hello'), 0);
+        if (await this.cursorPastHead(message.cursor)) return;
         // The first welcome ends the handshake; later ones report the remote's cursor after a pull.
         this.cursors.out = this.welcomed
           ? Math.max(this.cursors.out, message.cursor)
@@ -207,6 +211,7 @@ export class SyncSession {
       case 'pull': {
         const remote = this.requireRemote(message.req);
         if (!remote) return;
+        if (await this.cursorPastHead(message.after)) return;
         // The remote has applied our changes up to `after`: pushes need not resend them.
         this.cursors.out = Math.max(this.cursors.out, message.after);
         try {
@@ -277,6 +282,25 @@ export class SyncSession {
     this.settleReady();
     this.events.emit('ready', { remote: this.remote.device });
     if (this.opts.autoPull) this.backgroundPull();
+  }
+
+  /**
+   * A remote cursor past our head means our store is older than what the remote saw: restored
+   * from a backup. Rotate the epoch (so every peer starts over) and close; true if it did.
+   */
+  private async cursorPastHead(cursor: number): Promise<boolean> {
+    if (cursor === 0 || cursor <= (await this.replica.head())) return false;
+    this.logger.warn('a peer has seen more of this store than it holds: rotating the epoch', {
+      peer: this.remote?.device,
+      cursor,
+    });
+    const error = new MeshsyncError(
+      'CURSOR_GAP',
+      `peer's cursor ${cursor} is past our head: store restored? epoch rotated`,
+    );
+    if (this.replica.epoch === this.helloEpoch) await this.replica.rotateEpoch();
+    this.finish(error.message, error, true);
+    return true;
   }
 
   private async servePush(message: ChangesMessage, bytes: number): Promise<void> {
@@ -395,7 +419,11 @@ export class SyncSession {
   }
 
   private sendError(req: number, error: MeshsyncError): void {
-    const message = error.message.slice(0, LIMITS.maxErrorMessage);
+    // The code travels in its own field: send the message without its "CODE: " prefix.
+    const text = error.message.startsWith(`${error.code}: `)
+      ? error.message.slice(error.code.length + 2)
+      : error.message;
+    const message = text.slice(0, LIMITS.maxErrorMessage);
     this.send(encodeMessage({ type: 'error', req, code: error.code, message }));
   }
 

@@ -2,6 +2,7 @@ import { MeshsyncError } from '../errors.js';
 import { FRAME_FORMAT, LIMITS } from '../limits.js';
 import { MESSAGE_TYPES, type Message, type MessageType } from './messages.js';
 import { BODY_SCHEMAS } from './schemas.js';
+import { encodeRow } from './wire-row.js';
 
 /**
  * Frame layout (PROTOCOL.md): 8-byte header, then the body as UTF-8 JSON.
@@ -37,6 +38,10 @@ export function encodeFrame(type: MessageType, bodyJson: string): Uint8Array {
 
 /** Encodes a message. Callers own the message's validity; decode checks everything. */
 export function encodeMessage(message: Message): Uint8Array {
+  if (message.type === 'changes') {
+    const { req, push, from, to, head, more, rows } = message;
+    return encodeChangesFrame({ req, push, from, to, head, more }, rows.map(encodeRow));
+  }
   const { type, ...body } = message;
   return encodeFrame(type, JSON.stringify(body));
 }

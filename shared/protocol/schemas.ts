@@ -14,19 +14,23 @@ type Body<T extends MessageType> = Omit<Extract<Message, { type: T }>, 'type'>;
 
 /** Field-by-field schema of every message body, keyed by message type. */
 export const BODY_SCHEMAS: { [T in MessageType]: Schema<Body<T>> } = {
-  hello: obj({
-    min: int({ min: 1, max: 0xffff }),
-    max: int({ min: 1, max: 0xffff }),
-    device: guard('a device id', isDeviceId),
-    epoch: str({ min: 8, max: 64, pattern: /^[A-Za-z0-9_-]+$/ }),
-    caps: arr(str({ min: 1, max: 32, pattern: CAPABILITY_PATTERN }), {
-      max: LIMITS.maxCapabilities,
-    }),
-    want: nullable(
-      arr(guard('a collection name', isCollectionName), { max: LIMITS.maxWantedCollections }),
-    ),
-    maxFrame: int({ min: 64 * 1024, max: 0xffffffff }),
-  }),
+  hello: (v, path) => {
+    const body = obj({
+      min: int({ min: 1, max: 0xffff }),
+      max: int({ min: 1, max: 0xffff }),
+      device: guard('a device id', isDeviceId),
+      epoch: str({ min: 8, max: 64, pattern: /^[A-Za-z0-9_-]+$/ }),
+      caps: arr(str({ min: 1, max: 32, pattern: CAPABILITY_PATTERN }), {
+        max: LIMITS.maxCapabilities,
+      }),
+      want: nullable(
+        arr(guard('a collection name', isCollectionName), { max: LIMITS.maxWantedCollections }),
+      ),
+      maxFrame: int({ min: 64 * 1024, max: 0xffffffff }),
+    })(v, path);
+    if (body.min > body.max) fail(`${path}.min`, 'min <= max', body.min);
+    return body;
+  },
   welcome: obj({ cursor: seq }),
   pull: obj({
     req: reqId,

@@ -263,3 +263,47 @@ describe('cancellation', () => {
     expect((await sb.pull()).rows).toBe(30);
   });
 });
+
+describe('store epochs', () => {
+  it('rotateEpoch makes peers start over (after restoring a backup by hand)', async () => {
+    const a = await make('rotA1');
+    const b = await make('rotB1');
+    await fill(b, 'x', 5);
+    const [sa] = await link(a, b, manual);
+    expect((await sa.pull()).rows).toBe(5);
+    const old = b.replica.epoch;
+    await b.replica.rotateEpoch();
+    expect(b.replica.epoch).not.toBe(old);
+    await eventually(() => sa.state === 'closed'); // sessions announced the old epoch
+    const [sa2] = await link(a, b, manual);
+    expect(sa2.status().cursorIn).toBe(0);
+    expect((await sa2.pull()).rows).toBe(5); // everything again; merging makes it harmless
+  });
+
+  it('a store restored from an older copy is detected when a peer has seen more of it', async () => {
+    const a = await make('restA1');
+    const b = await make('restB1');
+    await fill(b, 'x', 10);
+    const [sa] = await link(a, b, manual);
+    await sa.pull(); // A's cursor into B: 10
+    sa.close();
+    await b.stop();
+    // B comes back from a backup taken when it held 3 records: same device, same epoch.
+    const restored = new MemoryStore();
+    const b2 = await make('restB1', { store: restored });
+    await restored.setMeta('epoch', b.replica.epoch);
+    const b3 = await make('restB1', { store: restored }); // reopen: now on the old epoch
+    await fill(b3, 'x', 3);
+    await b3.collection('y').put('new', { after: 'restore' });
+    expect(b3.replica.epoch).toBe(b.replica.epoch);
+    const [ta, tb] = createMemoryTransportPair();
+    const s1 = a.connect(ta, { autoPull: false });
+    b3.connect(tb, { autoPull: false });
+    await eventually(() => s1.state === 'closed'); // B3 sees cursor 10 > head 4: rotates, closes
+    expect(b3.replica.epoch).not.toBe(b.replica.epoch);
+    const [s2] = await link(a, b3, manual);
+    await s2.pull();
+    expect(await a.collection('y').get('new')).toEqual({ after: 'restore' }); // not skipped
+    await b2.stop();
+  });
+});

@@ -33,7 +33,9 @@ import { memoryPeer } from '../support/peers.js';
  * (b) 10,000 frames into a live session of a real peer that holds data, sent raw from the other
  *     end of a memory transport pair. The frames are ones that must not change the peer's store:
  *       - undecodable frames (garbage, and valid frames mutated until the decoder refuses them);
- *       - requests that only read: pull, changed, welcome, ack, error, a second hello;
+ *       - requests that only read: pull, changed, welcome, ack, error, a second hello (a pull
+ *         or welcome whose cursor is past the target's head is not sent: it means "your store
+ *         was restored from a backup" and rotates the target's epoch);
  *       - pages (pushed, or answering the peer's own pull) that must be refused or are no-ops:
  *           gap      from > the peer's cursor for us (answered with an ack of the real cursor),
  *           old      to <= the cursor (a no-op, acknowledged),
@@ -43,7 +45,7 @@ import { memoryPeer } from '../support/peers.js';
  *       - 10% of cases go to a brand-new session before any handshake, where nothing may write.
  *     Mutations can turn a refused page into an applicable one (e.g. a bit flip in `from`), so an
  *     oracle decodes every frame first and does not send the few that the engine must apply
- *     (counted as `skipped`). After each frame a barrier (a pull with a unique `after`) proves the
+ *     (counted as `skipped`). After each frame a barrier (a pull with a unique `req`) proves the
  *     session has handled it; then the store must be exactly as before (records, lastSeq, every
  *     cursor, conflicts, HLC), every error event must be a MeshsyncError with an expected code,
  *     every frame the peer sent must decode, and every ack must carry the real cursor.
@@ -862,6 +864,8 @@ class Harness {
   readonly codesSeen = new Map<string, number>();
   private waiters: Array<(message: Message) => boolean> = [];
   private barrierSeq = 0;
+  /** The target's head after setup: cursors past it are a restored store's signature. */
+  head = 0;
 
   constructor(readonly target: Peer) {}
 
@@ -946,7 +950,8 @@ class Harness {
 
   /** A pull nobody else sends: once answered, every frame sent before it has been handled. */
   async barrier(far: Transport, isClosed: () => boolean): Promise<void> {
-    const after = 2 ** 52 + ++this.barrierSeq;
+    // A pull with a request id of its own; after 0 so it never claims more than the store holds.
+    const req = 0xf0000000 + ++this.barrierSeq;
     const answered = new Promise<void>((resolve) => {
       const off = far.on('message', (frame) => {
         let m: Message | undefined;
@@ -955,7 +960,7 @@ class Harness {
         } catch {
           return; // reported by onFrame
         }
-        if (m.type === 'changes' && m.from === after) {
+        if (m.type === 'changes' && m.req === req) {
           off();
           resolve();
         }
@@ -967,7 +972,7 @@ class Harness {
     });
     if (!isClosed()) {
       await far
-        .send(encodeMessage({ type: 'pull', req: 0xfffffff0, after, rows: 1, bytes: 1 }))
+        .send(encodeMessage({ type: 'pull', req, after: 0, rows: 1, bytes: 1 }))
         .catch(() => undefined);
       await answered;
     }
@@ -1001,6 +1006,9 @@ class Harness {
     } catch {
       return false;
     }
+    // A cursor past the target's head means "your store was restored": it rotates its epoch.
+    if (m.type === 'welcome') return m.cursor > this.head;
+    if (m.type === 'pull') return m.after > this.head;
     if (m.type !== 'changes') return false;
     if (!m.push) {
       const after = this.pendingPulls.get(m.req);
@@ -1120,6 +1128,7 @@ describe('(b) live engine fuzz', () => {
     const acked = harness.waitFor((m) => m.type === 'ack' && m.req === 1);
     await harness.far.send(encodeWire(setup));
     await acked;
+    harness.head = await target.replica.head();
     expect(await target.replica.cursorFor(FUZZ as DeviceId, FUZZ_EPOCH, 'notes,tasks')).toBe(
       CURSOR,
     );
