@@ -1,2 +1,3 @@
-/** Browser adapters (Dexie store, native WebRTC, QR) land here; see the issues. */
+/** meshsync for browsers: the isomorphic API plus browser adapters. */
 export * from '../index.js';
+export { DexieStore, DEXIE_SCHEMA_VERSION, type DexieStoreOptions } from './dexie-store.js';

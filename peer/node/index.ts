@@ -1,2 +1,4 @@
-/** Node adapters (SQLite store, WebRTC, direct endpoint, mDNS) land here; see the issues. */
+/** meshsync for Node: the isomorphic API plus Node adapters. */
 export * from '../index.js';
+export { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+export { APPLICATION_ID, SCHEMA_VERSION } from './sqlite-schema.js';
