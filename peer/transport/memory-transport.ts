@@ -14,6 +14,8 @@ class MemoryTransport implements Transport {
   readonly emitter = new Emitter<TransportEvents>();
   other!: MemoryTransport;
   closed = false;
+  /** Frames that arrived before anyone listened (null once someone does). */
+  private held: Uint8Array[] | null = [];
 
   constructor(private readonly copy: boolean) {}
 
@@ -23,10 +25,14 @@ class MemoryTransport implements Transport {
     const data = this.copy ? frame.slice() : frame;
     const target = this.other;
     // Deliver asynchronously and in order, like a real pipe.
-    queueMicrotask(() => {
-      if (!target.closed) target.emitter.emit('message', data);
-    });
+    queueMicrotask(() => target.deliver(data));
     return Promise.resolve();
+  }
+
+  deliver(frame: Uint8Array): void {
+    if (this.closed) return;
+    if (this.held) this.held.push(frame);
+    else this.emitter.emit('message', frame);
   }
 
   close(reason = 'closed'): void {
@@ -45,7 +51,13 @@ class MemoryTransport implements Transport {
     event: K,
     listener: (payload: TransportEvents[K]) => void,
   ): () => void {
-    return this.emitter.on(event, listener);
+    const off = this.emitter.on(event, listener);
+    if (event === 'message' && this.held) {
+      const held = this.held;
+      this.held = null;
+      for (const frame of held) queueMicrotask(() => this.deliver(frame));
+    }
+    return off;
   }
 }
 

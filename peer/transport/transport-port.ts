@@ -12,6 +12,9 @@ export interface TransportEvents extends Record<string, unknown> {
  * A message pipe between two devices: reliable, ordered, frame-preserving. WebRTC data
  * channels, WebSockets, HTTP request pairs, the signaling relay and the in-memory pair all
  * implement it; the sync engine sees nothing else.
+ *
+ * A transport holds the frames it receives until its first 'message' listener is attached, so a
+ * session started after the other side has already spoken loses nothing.
  */
 export interface Transport {
   /** A short name for status, e.g. `memory`, `webrtc`, `websocket`. */

@@ -39,15 +39,13 @@ describe('Dexie store databases', () => {
     await store.open();
     await store.close();
     const later = new Dexie('newer', deps);
-    later
-      .version(5)
-      .stores({
-        records: '[c+i], &seq',
-        cursors: 'peer',
-        conflicts: 'key',
-        meta: 'key',
-        extra: 'id',
-      });
+    later.version(5).stores({
+      records: '[c+i], &seq',
+      cursors: 'peer',
+      conflicts: 'key',
+      meta: 'key',
+      extra: 'id',
+    });
     await later.open();
     later.close();
     const before = await tablesOf('newer');

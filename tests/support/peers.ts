@@ -1,6 +1,7 @@
 import { createPeer, type Peer, type PeerOptions } from '../../peer/peer.js';
 import { MemoryStore } from '../../peer/store/memory-store.js';
 import { createMemoryTransportPair } from '../../peer/transport/memory-transport.js';
+import type { Transport } from '../../peer/transport/transport-port.js';
 import type { SyncSession } from '../../peer/sync/session.js';
 import type { SyncOptions } from '../../peer/sync/session-types.js';
 import { silentLogger } from '../../shared/log.js';
@@ -15,8 +16,10 @@ export async function link(
   a: Peer,
   b: Peer,
   options: { a?: SyncOptions; b?: SyncOptions } = {},
+  makePair: () =>
+    [Transport, Transport] | Promise<[Transport, Transport]> = createMemoryTransportPair,
 ): Promise<[SyncSession, SyncSession]> {
-  const [ta, tb] = createMemoryTransportPair();
+  const [ta, tb] = await makePair();
   const sa = a.connect(ta, options.a);
   const sb = b.connect(tb, options.b);
   await Promise.all([sa.whenReady(), sb.whenReady()]);

@@ -203,7 +203,7 @@ describe('golden encodings (PROTOCOL.md, "Worked examples")', () => {
             c: 'tasks',
             i: 't1',
             a: S2,
-            d: null,
+            d: S0,
             f: {
               title: { s: S2, v: 'café' }, // written by the last write, at `a`: ["café"]
               done: { s: S1, p: S0, v: true }, // [true, s, p]
@@ -214,17 +214,18 @@ describe('golden encodings (PROTOCOL.md, "Worked examples")', () => {
         ],
       } as unknown as Message,
       // {"req":2,"push":true,"from":10,"to":11,"head":11,"more":false,"rows":[{"c":"tasks",
-      //  "i":"t1","a":"0loyw3v280001devB1","d":null,"f":{"title":["café"],
+      //  "i":"t1","a":"0loyw3v280001devB1","d":"0loyw2krk0000devA1","f":{"title":["café"],
       //  "done":[true,"0loyw3v280000devA1","0loyw2krk0000devA1"],
       //  "tags":[["x"],"0loyw3v280000devA1"],
       //  "note":{"s":"0loyw3v280001devB1","p":"0loyw2krk0000devA1"}}}]}
-      // (é is the two UTF-8 bytes c3 a9: 303 body bytes = 0x12f, 302 characters)
+      // (é is the two UTF-8 bytes c3 a9: 319 body bytes = 0x13f, 318 characters)
       '4d530104' +
-        '0000012f' +
+        '0000013f' +
         '7b22726571223a322c2270757368223a747275652c2266726f6d223a31302c22746f' +
         '223a31312c2268656164223a31312c226d6f7265223a66616c73652c22726f7773223a5b7b2263223a22' +
         '7461736b73222c2269223a227431222c2261223a22306c6f797733763238303030316465764231222c22' +
-        '64223a6e756c6c2c2266223a7b227469746c65223a5b22636166c3a9225d2c22646f6e65223a5b747275' +
+        '64223a22306c6f7977326b726b303030306465764131222c' +
+        '2266223a7b227469746c65223a5b22636166c3a9225d2c22646f6e65223a5b747275' +
         '652c22306c6f797733763238303030306465764131222c22306c6f7977326b726b303030306465764131' +
         '225d2c2274616773223a5b5b2278225d2c22306c6f797733763238303030306465764131225d2c226e6f' +
         '7465223a7b2273223a22306c6f797733763238303030316465764231222c2270223a22306c6f7977326b' +
@@ -280,7 +281,7 @@ describe('golden encodings (PROTOCOL.md, "Worked examples")', () => {
     >;
     const rowJson = encodeRow(rows[0]!);
     expect(rowJson).toBe(
-      `{"c":"tasks","i":"t1","a":"${S2}","d":null,"f":{"title":["café"],"done":[true,"${S1}","${S0}"],"tags":[["x"],"${S1}"],"note":{"s":"${S2}","p":"${S0}"}}}`,
+      `{"c":"tasks","i":"t1","a":"${S2}","d":"${S0}","f":{"title":["café"],"done":[true,"${S1}","${S0}"],"tags":[["x"],"${S1}"],"note":{"s":"${S2}","p":"${S0}"}}}`,
     );
     const frame = encodeChangesFrame({ req, push, from, to, head, more }, [rowJson]);
     expect(hex(frame)).toBe(bytes);
