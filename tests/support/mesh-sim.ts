@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { createPeer, type Peer } from '../../peer/peer.js';
 import { MemoryStore } from '../../peer/store/memory-store.js';
+import type { StorePort } from '../../peer/store/store-port.js';
 import type { SyncSession } from '../../peer/sync/session.js';
 import type { Stamp } from '../../shared/hlc.js';
 import type { JsonValue } from '../../shared/json.js';
@@ -77,6 +78,7 @@ export class MeshSim {
     edges: ReadonlyArray<readonly [number, number]>,
     skews: readonly number[],
     seed: number,
+    makeStore: () => StorePort = () => new MemoryStore(),
   ): Promise<MeshSim> {
     const sim = new MeshSim(edges);
     const random = prng(seed);
@@ -84,7 +86,7 @@ export class MeshSim {
       const skew = skews[p % skews.length] ?? 0;
       sim.peers.push(
         await createPeer({
-          store: new MemoryStore(),
+          store: makeStore(),
           device: `peer${p}x`,
           now: () => BASE_TIME + sim.timers.now + skew,
           random,
