@@ -8,7 +8,6 @@ import { SqliteStore } from '../../peer/node/sqlite-store.js';
 import { StreamTransport } from '../../peer/node/stream-transport.js';
 import { createPeer, type Peer } from '../../peer/peer.js';
 import type { SyncSession } from '../../peer/sync/session.js';
-import type { DeviceId } from '../../shared/ids.js';
 import { silentLogger } from '../../shared/log.js';
 import { memoryPeer } from '../support/peers.js';
 
