@@ -32,6 +32,19 @@ export class Collection<T extends JsonObject = JsonObject> {
     return (await this.replica.put(c, i, copyRecordValue(value, `${c}/${i}`))) as T;
   }
 
+  /**
+   * Puts many records in one transaction (a bulk import): all are written or, if one is
+   * invalid, none. Returns how many were written.
+   */
+  async putMany(entries: Iterable<readonly [string, T]>): Promise<number> {
+    const checked: Array<[RecordId, JsonObject]> = [];
+    for (const [id, value] of entries) {
+      const [c, i] = checkKey(this.name, id);
+      checked.push([i, copyRecordValue(value, `${c}/${i}`)]);
+    }
+    return this.replica.putMany(this.name, checked);
+  }
+
   /** Sets some fields (a field set to `undefined` is removed). Throws `NOT_FOUND` if absent. */
   async patch(id: string, changes: Partial<{ [K in keyof T]: T[K] | undefined }>): Promise<T> {
     const [c, i] = checkKey(this.name, id);

@@ -200,6 +200,34 @@ export class Replica {
     return out;
   }
 
+  /**
+   * Puts many records of one collection in one store transaction (a bulk import): all land or
+   * none do. Later entries for the same id win. Returns how many were written.
+   */
+  async putMany(
+    c: CollectionName,
+    entries: ReadonlyArray<readonly [RecordId, JsonObject]>,
+  ): Promise<number> {
+    if (entries.length === 0) return 0;
+    const keys = entries.map(([i]) => [c, i] as const);
+    const { result, lastSeq } = await this.store.update({ keys }, ({ record }) => {
+      const written = new Map<string, RecordState>();
+      for (const [i, value] of entries) {
+        const next = localPut(written.get(i) ?? record(c, i), c, i, value, this.hlc.tick());
+        checkRecordSize(next);
+        written.set(i, next);
+      }
+      const states = [...written.values()];
+      return {
+        records: states.map((state) => ({ state, origin: null })),
+        meta: { [META_HLC]: this.hlc.last },
+        result: states,
+      };
+    });
+    this.events.emit('applied', { states: result, source: 'local', seq: lastSeq, origin: null });
+    return result.length;
+  }
+
   put(c: CollectionName, i: RecordId, value: JsonObject): Promise<JsonObject | null> {
     return this.writeLocal(c, i, (local, stamp) => localPut(local, c, i, value, stamp));
   }
@@ -235,18 +263,7 @@ export class Replica {
     const { result, lastSeq } = await this.store.update({ keys: [[c, i]] }, ({ record }) => {
       const next = make(record(c, i), this.hlc.tick());
       if (!next) return { records: [], result: undefined };
-      // The whole record must stay within the limit, not just this write: every peer must be
-      // able to receive it in one frame.
-      const size = encodeRow(next).length;
-      if (size > LIMITS.maxRecordBytes) {
-        throw new MeshsyncError(
-          'VALUE_TOO_LARGE',
-          `${c}/${i} would be ${size} bytes; the limit is ${LIMITS.maxRecordBytes}`,
-          {
-            details: { size, limit: LIMITS.maxRecordBytes },
-          },
-        );
-      }
+      checkRecordSize(next);
       return {
         records: [{ state: next, origin: null }],
         meta: { [META_HLC]: this.hlc.last },
@@ -366,4 +383,19 @@ export class Replica {
 
 function cursorSeq(cursor: CursorState | undefined, epoch: string, filter: string): number {
   return cursor && cursor.epoch === epoch && cursor.filter === filter ? cursor.seq : 0;
+}
+
+/**
+ * The whole record must stay within the limit, not just one write: every peer must be able to
+ * receive it in one frame.
+ */
+function checkRecordSize(state: RecordState): void {
+  const size = encodeRow(state).length;
+  if (size > LIMITS.maxRecordBytes) {
+    throw new MeshsyncError(
+      'VALUE_TOO_LARGE',
+      `${state.c}/${state.i} would be ${size} bytes; the limit is ${LIMITS.maxRecordBytes}`,
+      { details: { size, limit: LIMITS.maxRecordBytes } },
+    );
+  }
 }

@@ -52,6 +52,43 @@ describe('collection API', () => {
     expect(await tasks.list()).toEqual([{ id: 'b', value: { title: 'second' } }]);
   });
 
+  it('putMany writes all records in one transaction, or none', async () => {
+    const p = await make('bulkA1');
+    const c = p.collection('c');
+    const seen: string[] = [];
+    c.subscribe((e) => seen.push(e.id));
+    expect(
+      await c.putMany([
+        ['a', { n: 1 }],
+        ['b', { n: 2 }],
+        ['a', { n: 3 }],
+      ]),
+    ).toBe(2);
+    expect(await c.list()).toEqual([
+      { id: 'a', value: { n: 3 } },
+      { id: 'b', value: { n: 2 } },
+    ]);
+    expect(seen.sort()).toEqual(['a', 'b']);
+    const head = await p.replica.head();
+    await expect(
+      c.putMany([
+        ['x', { ok: true }],
+        ['', { bad: 'id' }],
+      ]),
+    ).rejects.toMatchObject({ code: 'INVALID_ID' });
+    await expect(
+      c.putMany([
+        ['x', { ok: true }],
+        ['y', { big: 'z'.repeat(1_100_000) }],
+      ]),
+    ).rejects.toMatchObject({
+      code: 'VALUE_TOO_LARGE',
+    });
+    expect(await c.get('x')).toBeNull();
+    expect(await p.replica.head()).toBe(head);
+    expect(await c.putMany([])).toBe(0);
+  });
+
   it('keeps a private copy of what the app passed in', async () => {
     const p = await make('apiA2');
     const value = { tags: ['x'] };
