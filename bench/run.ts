@@ -1,14 +1,16 @@
 /**
  * Benchmark entry: `npm run bench` runs them all, `npm run bench -- <name> [...]` only those.
- * In-memory only: no network, no files.
+ * No network: sqlite-sync uses files in a temporary directory and a child process's pipes.
  */
 import { fullSync } from './full-sync.js';
 import { incremental } from './incremental.js';
+import { sqliteSync } from './sqlite-sync.js';
 import { formatMs, gcAvailable, memoryLine } from './table.js';
 
 const BENCHMARKS: Readonly<Record<string, () => Promise<void>>> = {
   'full-sync': fullSync,
   incremental,
+  'sqlite-sync': sqliteSync,
 };
 
 async function main(names: readonly string[]): Promise<number> {
