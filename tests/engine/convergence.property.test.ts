@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { MeshSim } from '../support/mesh-sim.js';
-import { edgesOf, scenario } from '../support/sim-scenarios.js';
+import { runScenario, scenario } from '../support/sim-scenarios.js';
 
 /**
  * 3 to 5 peers, random writes on overlapping keys, random link schedules (deliver in order or
@@ -21,16 +20,7 @@ describe('convergence under random schedules', () => {
         : Number(process.env.MESHSYNC_SIM_SEED);
     const path = process.env.MESHSYNC_SIM_PATH;
     await fc.assert(
-      fc.asyncProperty(scenario, async (s) => {
-        const sim = await MeshSim.create(s.peers, edgesOf(s.topology, s.peers), s.skews, s.seed);
-        try {
-          for (const a of s.actions) await sim.run(a);
-          await sim.finish();
-          await sim.checkConverged();
-        } finally {
-          await sim.stop();
-        }
-      }),
+      fc.asyncProperty(scenario, (s) => runScenario(s)),
       {
         numRuns: RUNS,
         ...(seed === undefined ? {} : { seed }),

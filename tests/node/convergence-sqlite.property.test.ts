@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import { SqliteStore } from '../../peer/node/sqlite-store.js';
-import { MeshSim } from '../support/mesh-sim.js';
-import { edgesOf, scenario } from '../support/sim-scenarios.js';
+import { runScenario, scenario } from '../support/sim-scenarios.js';
 
 /**
  * The convergence property of tests/engine/convergence.property.test.ts with every peer on a
@@ -22,19 +21,9 @@ describe('convergence on SQLite stores', () => {
         // 'normal' sync: crash-durability is tested elsewhere; this is about merge and cursors.
         const makeStore = (): SqliteStore =>
           new SqliteStore({ path: join(dir, `p${n++}.db`), synchronous: 'normal' });
-        const sim = await MeshSim.create(
-          s.peers,
-          edgesOf(s.topology, s.peers),
-          s.skews,
-          s.seed,
-          makeStore,
-        );
         try {
-          for (const a of s.actions) await sim.run(a);
-          await sim.finish();
-          await sim.checkConverged();
+          await runScenario(s, makeStore);
         } finally {
-          await sim.stop();
           rmSync(dir, { recursive: true, force: true });
         }
       }),

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import type { SimAction } from './mesh-sim.js';
+import type { StorePort } from '../../peer/store/store-port.js';
+import { MeshSim, type SimAction } from './mesh-sim.js';
 
 export type Topology = 'chain' | 'star' | 'mesh' | 'ring';
 
@@ -86,6 +87,9 @@ const action: fc.Arbitrary<SimAction> = fc.oneof(
   },
 );
 
+/** A random mesh, clock skews and schedule of actions. */
+export type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
+
 export const scenario = fc.record({
   peers: fc.integer({ min: 3, max: 5 }),
   topology: fc.constantFrom<Topology>('chain', 'star', 'mesh', 'ring'),
@@ -93,3 +97,21 @@ export const scenario = fc.record({
   seed: fc.nat(),
   actions: fc.array(action, { minLength: 10, maxLength: 120 }),
 });
+
+/** Runs one generated scenario to the end and checks convergence; stores from `makeStore`. */
+export async function runScenario(s: Scenario, makeStore?: () => StorePort): Promise<void> {
+  const sim = await MeshSim.create(
+    s.peers,
+    edgesOf(s.topology, s.peers),
+    s.skews,
+    s.seed,
+    makeStore,
+  );
+  try {
+    for (const a of s.actions) await sim.run(a);
+    await sim.finish();
+    await sim.checkConverged();
+  } finally {
+    await sim.stop();
+  }
+}
