@@ -2,10 +2,17 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { MeshsyncError } from '../../shared/errors.js';
 import type { CollectionName, DeviceId, RecordId } from '../../shared/ids.js';
-import type { ConflictEntry, FieldState, OriginTag, StoredRecord } from '../../shared/record.js';
+import type { ConflictEntry, OriginTag, StoredRecord } from '../../shared/record.js';
+import {
+  fieldsFromWire,
+  rowJsonFrom,
+  wireFields,
+  type WireField,
+} from '../../shared/protocol/wire-row.js';
 import type { Stamp } from '../../shared/hlc.js';
 import type {
   CursorState,
+  EncodedRecord,
   ListOptions,
   StorePort,
   StoreUpdate,
@@ -46,7 +53,8 @@ function toRecord(row: Row): StoredRecord {
     i: row.i as RecordId,
     a: row.a as Stamp | null,
     d: row.d as Stamp | null,
-    f: JSON.parse(row.f) as Record<string, FieldState>,
+    // Fields are kept in wire form: pages are spliced from them without re-encoding.
+    f: fieldsFromWire(JSON.parse(row.f) as Record<string, WireField>, row.a as Stamp | null),
     seq: row.seq,
     o: row.o as OriginTag | null,
   };
@@ -158,6 +166,17 @@ export class SqliteStore implements StorePort {
     return this.run((_, s) => s.since.all(after, limit).map(toRecord));
   }
 
+  async changesSinceEncoded(after: number, limit: number): Promise<EncodedRecord[]> {
+    return this.run((_, s) =>
+      s.since.all(after, limit).map((row) => ({
+        seq: row.seq,
+        c: row.c as CollectionName,
+        o: row.o as OriginTag | null,
+        json: rowJsonFrom(row.c, row.i, row.a as Stamp | null, row.d as Stamp | null, row.f),
+      })),
+    );
+  }
+
   async lastSeq(): Promise<number> {
     return this.run((_, s) => Number(s.getMeta.get('seq')?.value ?? 0));
   }
@@ -193,7 +212,7 @@ export class SqliteStore implements StorePort {
               ++seq,
               state.a,
               state.d,
-              JSON.stringify(state.f),
+              JSON.stringify(wireFields(state)),
               origin,
             );
           }

@@ -18,6 +18,12 @@ export interface StorePort {
   list(collection: CollectionName, options: ListOptions): Promise<StoredRecord[]>;
   /** Up to `limit` records with `seq > after`, in seq order. Never loads the whole store. */
   changesSince(after: number, limit: number): Promise<StoredRecord[]>;
+  /**
+   * Optional: like `changesSince`, but each record already serialised as a wire row (see
+   * `encodeRow`). Stores that keep rows in wire form implement it so pages are built without
+   * decoding and re-encoding every record.
+   */
+  changesSinceEncoded?(after: number, limit: number): Promise<EncodedRecord[]>;
   /** The highest seq given so far (0 for an empty store). */
   lastSeq(): Promise<number>;
   getCursor(peer: DeviceId): Promise<CursorState | undefined>;
@@ -36,6 +42,14 @@ export interface StorePort {
   removeConflict(key: string): Promise<boolean>;
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
+}
+
+/** A record as its wire row (JSON text), with what a page builder needs to filter it. */
+export interface EncodedRecord {
+  seq: number;
+  c: CollectionName;
+  o: OriginTag | null;
+  json: string;
 }
 
 export interface ListOptions {

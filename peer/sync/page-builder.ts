@@ -1,5 +1,6 @@
 import type { OriginTag } from '../../shared/record.js';
 import { encodeRow } from '../../shared/protocol/wire-row.js';
+import type { EncodedRecord } from '../store/store-port.js';
 import type { StorePort } from '../store/store-port.js';
 
 export interface PageLimits {
@@ -41,14 +42,15 @@ export async function buildPage(
   // Skipped rows cost reads too: cap the scan so one page stays bounded in work.
   let budget = Math.max(limits.rows * 8, 1024);
   scan: while (budget > 0) {
-    const batch = await store.changesSince(
+    const batch = await readBatch(
+      store,
       to,
       Math.min(budget, Math.max(64, limits.rows - rowJsons.length + 1)),
     );
     if (batch.length === 0) break;
     for (const record of batch) {
       if (record.o !== receiver && (want === null || want.has(record.c))) {
-        const json = encodeRow(record);
+        const json = record.json;
         if (
           rowJsons.length > 0 &&
           (rowJsons.length >= limits.rows || size + json.length > limits.bytes)
@@ -65,4 +67,11 @@ export async function buildPage(
     if (budget === 0) more = to < (await store.lastSeq());
   }
   return { rowJsons, size, to, head: Math.max(head, to), more };
+}
+
+/** The next records after `after` as wire rows, pre-encoded by the store when it can. */
+async function readBatch(store: StorePort, after: number, limit: number): Promise<EncodedRecord[]> {
+  if (store.changesSinceEncoded) return store.changesSinceEncoded(after, limit);
+  const records = await store.changesSince(after, limit);
+  return records.map((r) => ({ seq: r.seq, c: r.c, o: r.o, json: encodeRow(r) }));
 }

@@ -23,11 +23,47 @@ function wireField(field: FieldState, a: Stamp | null): WireField {
   return field.s === a ? [field.v] : [field.v, field.s];
 }
 
-/** Serialises a record state as a wire row (JSON text). */
-export function encodeRow(state: RecordState): string {
+/** A record's fields in wire form (relative to its stamp `a`). */
+export function wireFields(state: RecordState): Record<string, WireField> {
   const f: Record<string, WireField> = {};
   for (const name of Object.keys(state.f)) f[name] = wireField(state.f[name]!, state.a);
-  return JSON.stringify({ c: state.c, i: state.i, a: state.a, d: state.d, f });
+  return f;
+}
+
+/** Serialises a record state as a wire row (JSON text). */
+export function encodeRow(state: RecordState): string {
+  return JSON.stringify({ c: state.c, i: state.i, a: state.a, d: state.d, f: wireFields(state) });
+}
+
+/**
+ * The same text as `encodeRow`, from a row whose fields are already wire JSON (a store that keeps
+ * them so can send pages without decoding and re-encoding every record).
+ */
+export function rowJsonFrom(
+  c: string,
+  i: string,
+  a: Stamp | null,
+  d: Stamp | null,
+  fieldsJson: string,
+): string {
+  // Stamps are plain ASCII letters, digits, '_' and '-': no escaping needed.
+  return `{"c":${JSON.stringify(c)},"i":${JSON.stringify(i)},"a":${a === null ? 'null' : `"${a}"`},"d":${d === null ? 'null' : `"${d}"`},"f":${fieldsJson}}`;
+}
+
+/** Fields from wire form, for data this process wrote itself (not validated: use rowSchema for input). */
+export function fieldsFromWire(
+  wire: Record<string, WireField>,
+  a: Stamp | null,
+): Record<string, FieldState> {
+  const f: Record<string, FieldState> = {};
+  for (const name of Object.keys(wire)) {
+    const w = wire[name]!;
+    if (!Array.isArray(w)) f[name] = w.p === undefined ? { s: w.s } : { s: w.s, p: w.p };
+    else if (w.length === 1) f[name] = { s: a!, v: w[0] };
+    else if (w.length === 2) f[name] = { s: w[1], v: w[0] };
+    else f[name] = { s: w[1], p: w[2], v: w[0] };
+  }
+  return f;
 }
 
 /** Field names already found valid: rows repeat the same few names. */

@@ -12,6 +12,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 runStoreConformance({
   name: 'sqlite',
+  encodedRows: true,
   async create() {
     const store = new SqliteStore({ path: join(dir, `store-${++n}.db`) });
     await store.open();

@@ -1,5 +1,6 @@
 import type { StorePort } from '../../peer/store/store-port.js';
 import { encodeStamp, type Stamp } from '../../shared/hlc.js';
+import { encodeRow } from '../../shared/protocol/wire-row.js';
 import type { CollectionName, DeviceId, RecordId } from '../../shared/ids.js';
 import {
   originTag,
@@ -17,6 +18,8 @@ export interface StoreHarness {
   create(): Promise<StorePort>;
   /** Closes `store` and opens the same data again; omit for stores that do not persist. */
   reopen?(store: StorePort): Promise<StorePort>;
+  /** The store offers pre-encoded rows (`changesSinceEncoded`). */
+  encodedRows?: boolean;
   /** Called with every store a case made, after the case. */
   dispose?(store: StorePort): Promise<void>;
 }
@@ -25,6 +28,8 @@ export interface StoreCase {
   name: string;
   /** Only for stores that persist (harnesses with `reopen`). */
   persistent?: boolean;
+  /** Only for stores that offer `changesSinceEncoded` (harnesses with `encodedRows`). */
+  encoded?: boolean;
   run(h: StoreHarness, track: (s: StorePort) => StorePort): Promise<void>;
 }
 
@@ -275,6 +280,50 @@ export const storeCases: StoreCase[] = [
       equal(await allChanges(s, 100), before, 'records untouched');
       equal(await s.lastSeq(), 1, 'lastSeq untouched');
       equal(await s.getCursor(peer), undefined, 'cursor untouched');
+    },
+  },
+  {
+    name: 'pre-encoded rows are exactly encodeRow of the records',
+    encoded: true,
+    async run(h, track) {
+      const s = track(await h.create());
+      if (!s.changesSinceEncoded) throw new Error('store offers no changesSinceEncoded');
+      const states: RecordState[] = [
+        rec(c1, 'a', 1),
+        {
+          c: c1,
+          i: id('é "q"'),
+          a: st(5),
+          d: st(5),
+          f: { x: { s: st(5), p: st(2), v: { n: [1, null] } }, y: { s: st(3), v: 'y' } },
+        },
+        { c: c2, i: id('t'), a: st(2), d: st(4), f: {} },
+        {
+          c: c2,
+          i: id('r'),
+          a: st(6),
+          d: st(1),
+          f: { gone: { s: st(6), p: st(2) }, kept: { s: st(6), v: true } },
+        },
+      ];
+      await write(s, states, origin);
+      const encoded = await s.changesSinceEncoded(0, 10);
+      const records = await s.changesSince(0, 10);
+      equal(
+        encoded.map((e) => e.json),
+        records.map((r) => encodeRow(r)),
+        'same text',
+      );
+      equal(
+        encoded.map((e) => [e.seq, e.c, e.o]),
+        records.map((r) => [r.seq, r.c, r.o]),
+        'same seq, collection, origin',
+      );
+      equal(
+        records.map((r) => ({ c: r.c, i: r.i, a: r.a, d: r.d, f: r.f })),
+        states,
+        'states round-trip',
+      );
     },
   },
   {
