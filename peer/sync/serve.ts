@@ -1,5 +1,9 @@
-import { MeshsyncError } from '../../shared/errors.js';
+import { MeshsyncError, toMeshsyncError } from '../../shared/errors.js';
 import { LIMITS } from '../../shared/limits.js';
+import { encodeMessage } from '../../shared/protocol/codec.js';
+import type { ChangesMessage, PullMessage } from '../../shared/protocol/messages.js';
+import { filterKey } from '../replica.js';
+import type { TransferContext } from './transfer.js';
 import { originTag } from '../../shared/record.js';
 import { encodeChangesFrame } from '../../shared/protocol/codec.js';
 import type { StorePort } from '../store/store-port.js';
@@ -62,4 +66,51 @@ export async function pageFrame(
     );
   }
   return { frame, rows: page.rowJsons.length, to: page.to, head: page.head, more: page.more };
+}
+
+/** Answers the remote's pull with a page, or at once with an error if it cannot. */
+export async function answerPull(ctx: TransferContext, message: PullMessage): Promise<void> {
+  // The remote has applied our changes up to `after`: pushes need not resend them.
+  ctx.cursors.out = Math.max(ctx.cursors.out, message.after);
+  try {
+    const page = await pageFrame(ctx.replica.store, ctx.remote, { ...message, push: false });
+    ctx.stats.rowsOut += page.rows;
+    await ctx.sendAsync(page.frame);
+  } catch (err) {
+    // Whatever went wrong, the puller hears it now rather than after its timeout.
+    ctx.refuse(message.req, toMeshsyncError(err, 'STORE_FAILED'));
+  }
+}
+
+/**
+ * Applies a page the remote pushed and acknowledges it with our cursor. A gap is answered with
+ * the real cursor (the sender resends from there); other refusals with an error.
+ */
+export async function acceptPush(
+  ctx: TransferContext,
+  message: ChangesMessage,
+  bytes: number,
+  wantList: readonly string[] | null,
+): Promise<void> {
+  const { replica, remote } = ctx;
+  let cursor: number;
+  try {
+    ({ cursor } = await replica.applyPage(remote.device, remote.epoch, ctx.want, message));
+    ctx.stats.rowsIn += message.rows.length;
+  } catch (err) {
+    const error = toMeshsyncError(err, 'STORE_FAILED');
+    if (error.code !== 'CURSOR_GAP') return ctx.refuse(message.req, error);
+    cursor = await replica.cursorFor(remote.device, remote.epoch, filterKey(wantList));
+  }
+  ctx.cursors.in = Math.max(ctx.cursors.in, cursor);
+  ctx.send(encodeMessage({ type: 'ack', req: message.req, cursor }));
+  ctx.progress({
+    direction: 'pull',
+    pages: 1,
+    rows: message.rows.length,
+    bytes,
+    cursor,
+    head: message.head,
+    pending: message.head - cursor,
+  });
 }

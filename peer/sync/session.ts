@@ -5,13 +5,14 @@ import { LIMITS } from '../../shared/limits.js';
 import { originTag, type OriginTag } from '../../shared/record.js';
 import type { Logger } from '../../shared/log.js';
 import { decodeFrame, encodeMessage, peekRequestId } from '../../shared/protocol/codec.js';
-import type { ChangesMessage, HelloMessage, Message } from '../../shared/protocol/messages.js';
+import type { HelloMessage, Message } from '../../shared/protocol/messages.js';
 import { filterKey, type Replica } from '../replica.js';
 import type { Transport } from '../transport/transport-port.js';
 import { Coalescer } from './coalesce.js';
 import { acceptHello, buildHello, normaliseWant, type Remote } from './handshake.js';
+import { MaxDebouncer } from './debouncer.js';
 import { PendingRequests } from './pending-requests.js';
-import { pageFrame } from './serve.js';
+import { acceptPush, answerPull } from './serve.js';
 import { pullLoop, pushLoop, type TransferContext } from './transfer.js';
 import {
   emptyStats,
@@ -25,6 +26,8 @@ import {
   type SyncResult,
   type Timers,
 } from './session-types.js';
+
+const NEVER_ABORTED = new AbortController().signal;
 
 /**
  * One sync session over one transport with one remote device. Symmetric: both sides send
@@ -46,8 +49,7 @@ export class SyncSession {
   private readonly pulls = new Coalescer((signal) => this.transfer(pullLoop, signal));
   private readonly pushes = new Coalescer((signal) => this.transfer(pushLoop, signal));
   private handshakeTimer: unknown;
-  private changedTimer: unknown;
-  private changedHead = 0;
+  private readonly changed: MaxDebouncer;
   private protocolErrors = 0;
   /** The epoch we announced; cursors the remote sends refer to it. */
   private helloEpoch = '';
@@ -70,6 +72,9 @@ export class SyncSession {
     this.timers = options.timers ?? realTimers;
     this.logger = options.logger ?? replica.logger;
     this.requests = new PendingRequests(this.timers, this.opts.requestTimeoutMs);
+    this.changed = new MaxDebouncer(this.timers, this.opts.changedDebounceMs, (head) => {
+      if (this.stateValue === 'ready') this.send(encodeMessage({ type: 'changed', head }));
+    });
     this.ready = new Promise<void>((resolve, reject) => {
       this.settleReady = (err) => (err ? reject(err) : resolve());
     });
@@ -141,13 +146,7 @@ export class SyncSession {
   /** Tells the remote (debounced) that we have changes up to `head`. */
   notifyChanged(head: number): void {
     if (this.stateValue !== 'ready' || !this.transport.streaming) return;
-    this.changedHead = Math.max(this.changedHead, head);
-    if (this.changedTimer !== undefined) return;
-    this.changedTimer = this.timers.setTimeout(() => {
-      this.changedTimer = undefined;
-      if (this.stateValue === 'ready')
-        this.send(encodeMessage({ type: 'changed', head: this.changedHead }));
-    }, this.opts.changedDebounceMs);
+    this.changed.push(head);
   }
 
   close(reason = 'closed'): void {
@@ -212,21 +211,13 @@ export class SyncSession {
         const remote = this.requireRemote(message.req);
         if (!remote) return;
         if (await this.cursorPastHead(message.after)) return;
-        // The remote has applied our changes up to `after`: pushes need not resend them.
-        this.cursors.out = Math.max(this.cursors.out, message.after);
-        try {
-          const page = await pageFrame(this.replica.store, remote, { ...message, push: false });
-          this.stats.rowsOut += page.rows;
-          return await this.sendAsync(page.frame);
-        } catch (err) {
-          // Whatever went wrong, the puller hears it now rather than after its timeout.
-          const error = toMeshsyncError(err, 'STORE_FAILED');
-          this.sendError(message.req, error);
-          return this.noteError(error);
-        }
+        return answerPull(this.context(), message);
       }
       case 'changes':
-        if (message.push) return this.servePush(message, bytes);
+        if (message.push) {
+          if (!this.requireRemote(message.req)) return;
+          return acceptPush(this.context(), message, bytes, this.wantList);
+        }
         if (!this.requests.settle(message.req, { message, bytes }))
           this.logger.debug('unexpected page', { req: message.req });
         return;
@@ -303,36 +294,6 @@ export class SyncSession {
     return true;
   }
 
-  private async servePush(message: ChangesMessage, bytes: number): Promise<void> {
-    const remote = this.requireRemote(message.req);
-    if (!remote) return;
-    let cursor: number;
-    try {
-      ({ cursor } = await this.replica.applyPage(remote.device, remote.epoch, this.want, message));
-      this.stats.rowsIn += message.rows.length;
-    } catch (err) {
-      const error = toMeshsyncError(err, 'STORE_FAILED');
-      if (error.code !== 'CURSOR_GAP') {
-        this.sendError(message.req, error);
-        return this.noteError(error);
-      }
-      // A gap: answer with where we really are; the sender resends from there.
-      cursor = await this.replica.cursorFor(remote.device, remote.epoch, filterKey(this.wantList));
-    }
-    this.cursors.in = Math.max(this.cursors.in, cursor);
-    this.send(encodeMessage({ type: 'ack', req: message.req, cursor }));
-    const pending = message.head - cursor;
-    this.events.emit('progress', {
-      direction: 'pull',
-      pages: 1,
-      rows: message.rows.length,
-      bytes,
-      cursor,
-      head: message.head,
-      pending,
-    });
-  }
-
   private onRemoteError(req: number, code: string, text: string): void {
     const error = new MeshsyncError('REMOTE_ERROR', `peer refused: ${code}: ${text}`, {
       details: { remoteCode: code },
@@ -370,12 +331,9 @@ export class SyncSession {
   }
 
   /** Runs a pull or push loop once the handshake is done. */
-  private async transfer(
-    loop: (context: TransferContext) => Promise<SyncResult>,
-    signal: AbortSignal,
-  ): Promise<SyncResult> {
-    await this.whenReady();
-    const result = await loop({
+  /** What pull and push loops and page serving need from this session. */
+  private context(signal: AbortSignal = NEVER_ABORTED): TransferContext {
+    return {
       signal,
       replica: this.replica,
       remote: this.remote!,
@@ -386,8 +344,22 @@ export class SyncSession {
       newRequestId: () => this.requests.newId(),
       request: (req, expect, frame) => this.request(req, expect, frame),
       send: (frame) => this.send(frame),
+      sendAsync: (frame) => this.sendAsync(frame),
+      refuse: (req, error) => {
+        this.sendError(req, error);
+        this.noteError(error);
+      },
       progress: (progress) => this.events.emit('progress', progress),
-    });
+    };
+  }
+
+  /** Runs a pull or push loop once the handshake is done. */
+  private async transfer(
+    loop: (context: TransferContext) => Promise<SyncResult>,
+    signal: AbortSignal,
+  ): Promise<SyncResult> {
+    await this.whenReady();
+    const result = await loop(this.context(signal));
     this.events.emit('synced', result);
     return result;
   }
@@ -438,7 +410,7 @@ export class SyncSession {
     this.stateValue = 'closed';
     this.stats.closeReason = reason;
     this.timers.clearTimeout(this.handshakeTimer);
-    if (this.changedTimer !== undefined) this.timers.clearTimeout(this.changedTimer);
+    this.changed.cancel();
     this.requests.failAll(new MeshsyncError('CLOSED', `session closed: ${reason}`));
     this.settleReady(error ?? new MeshsyncError('CLOSED', `session closed: ${reason}`));
     for (const off of this.unsubscribe) off();

@@ -22,6 +22,10 @@ export interface TransferContext {
   newRequestId(): number;
   request(req: number, expect: 'changes' | 'ack', frame: Uint8Array): Promise<Reply>;
   send(frame: Uint8Array): void;
+  /** Sends and waits for the transport to take more (backpressure). */
+  sendAsync(frame: Uint8Array): Promise<void>;
+  /** Answers request `req` with an error and records it in the session's status. */
+  refuse(req: number, error: MeshsyncError): void;
   progress(progress: SyncProgress): void;
 }
 
