@@ -14,14 +14,16 @@ import type { JsonObject, JsonValue } from '../shared/json.js';
 import { consoleLogger, type Logger } from '../shared/log.js';
 import {
   originTag,
-  recordKey,
   type OriginTag,
   type ConflictEntry,
   type RecordState,
   type StoredRecord,
 } from '../shared/record.js';
-import { joinRecord, localDelete, localPatch, localPut, visibleValue } from './merge.js';
-import type { CursorState, StorePort } from './store/store-port.js';
+import { localDelete, localPatch, localPut, visibleValue } from './merge.js';
+import { cursorSeq, newestStamp, planPage, type IncomingPage } from './page-plan.js';
+
+export type { IncomingPage } from './page-plan.js';
+import type { StorePort } from './store/store-port.js';
 
 export interface ReplicaOptions {
   store: StorePort;
@@ -79,13 +81,6 @@ export function* changeEvents(batch: AppliedBatch, collection?: string): Generat
     if (batch.peer !== undefined) event.peer = batch.peer;
     yield event;
   }
-}
-
-/** A page received from a peer, already validated. */
-export interface IncomingPage {
-  from: number;
-  to: number;
-  rows: readonly RecordState[];
 }
 
 const META_DEVICE = 'device';
@@ -296,10 +291,6 @@ export class Replica {
     want: ReadonlySet<string> | null,
     page: IncomingPage,
   ): Promise<{ cursor: number; written: number }> {
-    let newest: Stamp | null = null;
-    const newer = (stamp: Stamp | null): void => {
-      if (stamp !== null && (newest === null || stamp > newest)) newest = stamp;
-    };
     for (const row of page.rows) {
       if (want && !want.has(row.c)) {
         throw new MeshsyncError(
@@ -307,69 +298,22 @@ export class Replica {
           `page holds collection ${row.c}, which was not asked for`,
         );
       }
-      newer(row.a);
-      newer(row.d);
-      for (const name in row.f) newer(row.f[name]!.s);
     }
+    const newest = newestStamp(page.rows);
     if (newest !== null) this.hlc.check(newest);
     const filter = filterKey(want === null ? null : [...want]);
     const keys = page.rows.map((row) => [row.c, row.i] as const);
-    type Written = { state: RecordState; origin: OriginTag | null };
-    type Result = { cursor: number; written: Written[]; conflicts: ConflictEntry[] };
-    const outcome = await this.store.update<Result>(
-      { keys, cursorPeer: peer },
-      ({ record, cursor }) => {
-        const current = cursorSeq(cursor, epoch, filter);
-        if (page.from > current) {
-          throw new MeshsyncError(
-            'CURSOR_GAP',
-            `page starts at ${page.from}, cursor is ${current}`,
-            {
-              details: { from: page.from, cursor: current },
-            },
-          );
-        }
-        if (page.to <= current)
-          return { records: [], result: { cursor: current, written: [], conflicts: [] } };
-        const written = new Map<string, Written>();
-        const from = originTag(peer, epoch);
-        const conflicts: ConflictEntry[] = [];
-        const at = this.now();
-        for (const row of page.rows) {
-          const key = recordKey(row.c, row.i);
-          const local = written.get(key)?.state ?? record(row.c, row.i);
-          const joined = joinRecord(local, row);
-          if (joined.changed)
-            written.set(key, { state: joined.state, origin: joined.sameAsIncoming ? from : null });
-          for (const { field, winner, loser } of joined.conflicts) {
-            const conflictKey = `${key}\u0000${field}\u0000${loser.s}`;
-            conflicts.push({
-              key: conflictKey,
-              collection: row.c,
-              id: row.i,
-              field,
-              winner,
-              loser,
-              at,
-            });
-          }
-        }
-        if (newest !== null) this.hlc.observe(newest);
-        const rows = [...written.values()];
-        return {
-          records: rows,
-          cursor: { peer, state: { seq: page.to, epoch, filter } },
-          conflicts,
-          meta: { [META_HLC]: this.hlc.last },
-          result: { cursor: page.to, written: rows, conflicts },
-        };
-      },
-    );
+    const outcome = await this.store.update({ keys, cursorPeer: peer }, (context) => {
+      const plan = planPage(peer, epoch, filter, page, context, this.now());
+      if (!plan.cursor) return plan; // an old page: nothing applied, nothing observed
+      if (newest !== null) this.hlc.observe(newest);
+      return { ...plan, meta: { [META_HLC]: this.hlc.last } };
+    });
     const { cursor, written, conflicts } = outcome.result;
     if (written.length > 0) {
-      const states = written.map((w) => w.state);
       const from = originTag(peer, epoch);
       const origin = written.every((w) => w.origin === from) ? from : null;
+      const states = written.map((w) => w.state);
       this.events.emit('applied', { states, source: 'remote', peer, seq: outcome.lastSeq, origin });
     }
     for (const conflict of conflicts) this.events.emit('conflict', conflict);
@@ -379,10 +323,6 @@ export class Replica {
   conflicts(): Promise<ConflictEntry[]> {
     return this.store.conflicts();
   }
-}
-
-function cursorSeq(cursor: CursorState | undefined, epoch: string, filter: string): number {
-  return cursor && cursor.epoch === epoch && cursor.filter === filter ? cursor.seq : 0;
 }
 
 /**

@@ -68,9 +68,10 @@ describe('wire rows', () => {
   it('round-trips any record state', () => {
     const stamp = fc.integer({ min: 0, max: 50 }).map(st);
     // Values with __proto__ keys are refused by design (tested elsewhere).
-    const value = (fc.jsonValue() as fc.Arbitrary<JsonValue>).filter(
-      (v) => !JSON.stringify(v).includes('"__proto__"'),
-    );
+    // As stored values are: JSON-normalised (no -0: local writes copy through JSON).
+    const value = (fc.jsonValue() as fc.Arbitrary<JsonValue>)
+      .filter((v) => !JSON.stringify(v).includes('"__proto__"'))
+      .map((v) => JSON.parse(JSON.stringify(v)) as JsonValue);
     const field: fc.Arbitrary<FieldState> = fc
       .record({
         s: stamp,
