@@ -55,7 +55,7 @@ export async function pageFrame(
       head: page.head,
       more: page.more,
     },
-    page.rowJsons,
+    page.rowsJson,
   );
   if (frame.length > remote.maxFrame) {
     // Only a single row can get here (pages are sized to fit): the remote can never take it.
@@ -65,7 +65,7 @@ export async function pageFrame(
       { details: { bytes: frame.length, limit: remote.maxFrame, seq: page.to } },
     );
   }
-  return { frame, rows: page.rowJsons.length, to: page.to, head: page.head, more: page.more };
+  return { frame, rows: page.count, to: page.to, head: page.head, more: page.more };
 }
 
 /** Answers the remote's pull with a page, or at once with an error if it cannot. */

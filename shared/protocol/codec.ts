@@ -52,10 +52,12 @@ export function encodeMessage(message: Message): Uint8Array {
  */
 export function encodeChangesFrame(
   head: { req: number; push: boolean; from: number; to: number; head: number; more: boolean },
-  rowJsons: readonly string[],
+  rows: readonly string[] | string,
 ): Uint8Array {
+  // `rows`: the rows serialised one by one, or already as one JSON array.
+  const rowsJson = typeof rows === 'string' ? rows : `[${rows.join(',')}]`;
   const prefix = JSON.stringify(head);
-  return encodeFrame('changes', `${prefix.slice(0, -1)},"rows":[${rowJsons.join(',')}]}`);
+  return encodeFrame('changes', `${prefix.slice(0, -1)},"rows":${rowsJson}}`);
 }
 
 /**

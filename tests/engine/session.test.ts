@@ -87,6 +87,26 @@ describe('sync session', () => {
     expect(b.status().connected).toBe(1);
   });
 
+  it('cuts pages by size as well as by rows (a larger row goes alone)', async () => {
+    const a = await make('sizeA');
+    const b = await make('sizeB');
+    for (let k = 0; k < 20; k++)
+      await a.collection('x').put(`r${String(k).padStart(2, '0')}`, { text: 'y'.repeat(250) });
+    await a.collection('x').put('zbig', { text: 'z'.repeat(5000) });
+    const [, sb] = await link(a, b, {
+      a: { autoPull: false },
+      b: { autoPull: false, pageBytes: 1000 },
+    });
+    const pages: number[] = [];
+    sb.events.on('progress', (p) => pages.push(p.rows));
+    const result = await sb.pull();
+    const perPage = pages.map((rows, k) => rows - (pages[k - 1] ?? 0));
+    expect(result.rows).toBe(21);
+    expect(Math.max(...perPage.slice(0, -1))).toBeLessThanOrEqual(3); // ~300 chars a row, 1000 per page
+    expect(perPage[perPage.length - 1]).toBe(1); // the 5000-char row, alone
+    expect((await b.collection('x').list()).length).toBe(21);
+  });
+
   it('resumes from the durable cursor after a cut, without re-sending applied pages', async () => {
     const store = new MemoryStore();
     const a = await make('cutA');
