@@ -1,7 +1,6 @@
 import { Emitter } from '../../shared/emitter.js';
 import { MeshsyncError, isErrorCode, toMeshsyncError } from '../../shared/errors.js';
 import type { CollectionName, DeviceId } from '../../shared/ids.js';
-import { LIMITS } from '../../shared/limits.js';
 import { originTag, type OriginTag } from '../../shared/record.js';
 import type { Logger } from '../../shared/log.js';
 import { decodeFrame, encodeMessage, peekRequestId } from '../../shared/protocol/codec.js';
@@ -11,6 +10,7 @@ import type { Transport } from '../transport/transport-port.js';
 import { Coalescer } from './coalesce.js';
 import { acceptHello, buildHello, normaliseWant, type Remote } from './handshake.js';
 import { MaxDebouncer } from './debouncer.js';
+import { Outbox } from './outbox.js';
 import { PendingRequests } from './pending-requests.js';
 import { acceptPush, answerPull } from './serve.js';
 import { pullLoop, pushLoop, type TransferContext } from './transfer.js';
@@ -46,6 +46,7 @@ export class SyncSession {
   private readonly ready: Promise<void>;
   private settleReady!: (err?: MeshsyncError) => void;
   private readonly requests: PendingRequests;
+  private readonly out: Outbox;
   private readonly pulls = new Coalescer((signal) => this.transfer(pullLoop, signal));
   private readonly pushes = new Coalescer((signal) => this.transfer(pushLoop, signal));
   private handshakeTimer: unknown;
@@ -72,8 +73,14 @@ export class SyncSession {
     this.timers = options.timers ?? realTimers;
     this.logger = options.logger ?? replica.logger;
     this.requests = new PendingRequests(this.timers, this.opts.requestTimeoutMs);
+    this.out = new Outbox(
+      transport,
+      this.stats,
+      () => this.stateValue === 'closed',
+      (error) => this.finish('send failed', error, false),
+    );
     this.changed = new MaxDebouncer(this.timers, this.opts.changedDebounceMs, (head) => {
-      if (this.stateValue === 'ready') this.send(encodeMessage({ type: 'changed', head }));
+      if (this.stateValue === 'ready') this.out.send(encodeMessage({ type: 'changed', head }));
     });
     this.ready = new Promise<void>((resolve, reject) => {
       this.settleReady = (err) => (err ? reject(err) : resolve());
@@ -112,7 +119,7 @@ export class SyncSession {
     }, this.opts.handshakeTimeoutMs);
     const { device, epoch } = this.replica;
     this.helloEpoch = epoch;
-    this.send(encodeMessage(buildHello(device, epoch, this.wantList, this.opts.capabilities)));
+    this.out.send(encodeMessage(buildHello(device, epoch, this.wantList, this.opts.capabilities)));
     return this;
   }
 
@@ -251,7 +258,7 @@ export class SyncSession {
       remote = acceptHello(hello, this.replica.device);
     } catch (err) {
       const error = toMeshsyncError(err, 'PROTOCOL_STATE');
-      this.sendError(0, error);
+      this.out.sendError(0, error);
       return this.finish(error.message, error, true);
     }
     this.remote = remote;
@@ -260,7 +267,7 @@ export class SyncSession {
       remote.epoch,
       filterKey(this.wantList),
     );
-    this.send(encodeMessage({ type: 'welcome', cursor: this.cursors.in }));
+    this.out.send(encodeMessage({ type: 'welcome', cursor: this.cursors.in }));
     this.welcomeSent = true;
     this.maybeReady();
   }
@@ -281,10 +288,7 @@ export class SyncSession {
    */
   private async cursorPastHead(cursor: number): Promise<boolean> {
     if (cursor === 0 || cursor <= (await this.replica.head())) return false;
-    this.logger.warn('a peer has seen more of this store than it holds: rotating the epoch', {
-      peer: this.remote?.device,
-      cursor,
-    });
+    this.logger.warn('a peer saw more of this store than it holds: rotating the epoch', { cursor });
     const error = new MeshsyncError(
       'CURSOR_GAP',
       `peer's cursor ${cursor} is past our head: store restored? epoch rotated`,
@@ -311,13 +315,11 @@ export class SyncSession {
 
   private protocolError(error: MeshsyncError, req: number): void {
     this.protocolErrors++;
-    this.logger.warn('bad input from peer dropped', {
-      code: error.code,
-      message: error.message,
+    this.logger.warn(`bad input from peer dropped: ${error.message}`, {
       peer: this.remote?.device,
     });
     this.noteError(error);
-    this.sendError(req, error);
+    this.out.sendError(req, error);
     if (this.protocolErrors > this.opts.maxProtocolErrors)
       this.finish('too many protocol errors', error, true);
   }
@@ -330,7 +332,6 @@ export class SyncSession {
     });
   }
 
-  /** Runs a pull or push loop once the handshake is done. */
   /** What pull and push loops and page serving need from this session. */
   private context(signal: AbortSignal = NEVER_ABORTED): TransferContext {
     return {
@@ -343,10 +344,10 @@ export class SyncSession {
       stats: this.stats,
       newRequestId: () => this.requests.newId(),
       request: (req, expect, frame) => this.request(req, expect, frame),
-      send: (frame) => this.send(frame),
-      sendAsync: (frame) => this.sendAsync(frame),
+      send: (frame) => this.out.send(frame),
+      sendAsync: (frame) => this.out.sendAsync(frame),
       refuse: (req, error) => {
-        this.sendError(req, error);
+        this.out.sendError(req, error);
         this.noteError(error);
       },
       progress: (progress) => this.events.emit('progress', progress),
@@ -372,31 +373,8 @@ export class SyncSession {
     if (this.stateValue === 'closed')
       return Promise.reject(new MeshsyncError('CLOSED', 'session is closed'));
     const reply = this.requests.wait(req, expect);
-    this.send(frame);
+    this.out.send(frame);
     return reply;
-  }
-
-  private send(frame: Uint8Array): void {
-    void this.sendAsync(frame); // a failed send closes the session
-  }
-
-  private async sendAsync(frame: Uint8Array): Promise<void> {
-    if (this.stateValue === 'closed') return;
-    try {
-      this.stats.bytesOut += frame.length;
-      await this.transport.send(frame);
-    } catch (err) {
-      this.finish('send failed', toMeshsyncError(err, 'CLOSED'), false);
-    }
-  }
-
-  private sendError(req: number, error: MeshsyncError): void {
-    // The code travels in its own field: send the message without its "CODE: " prefix.
-    const text = error.message.startsWith(`${error.code}: `)
-      ? error.message.slice(error.code.length + 2)
-      : error.message;
-    const message = text.slice(0, LIMITS.maxErrorMessage);
-    this.send(encodeMessage({ type: 'error', req, code: error.code, message }));
   }
 
   private noteError(error: MeshsyncError): void {
@@ -406,7 +384,7 @@ export class SyncSession {
 
   private finish(reason: string, error: MeshsyncError | undefined, sayBye: boolean): void {
     if (this.stateValue === 'closed') return;
-    if (sayBye) this.send(encodeMessage({ type: 'bye', reason: reason.slice(0, 200) }));
+    if (sayBye) this.out.send(encodeMessage({ type: 'bye', reason: reason.slice(0, 200) }));
     this.stateValue = 'closed';
     this.stats.closeReason = reason;
     this.timers.clearTimeout(this.handshakeTimer);
