@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { Emitter } from '../../shared/emitter.js';
+import { TransportEmitter } from '../transport/transport-emitter.js';
 import { MeshsyncError } from '../../shared/errors.js';
 import { LIMITS } from '../../shared/limits.js';
 import type { Transport, TransportEvents } from '../transport/transport-port.js';
@@ -18,13 +18,11 @@ export interface StreamTransportOptions {
 export class StreamTransport implements Transport {
   readonly kind: string;
   readonly streaming = true;
-  private readonly events = new Emitter<TransportEvents>();
+  private readonly events = new TransportEmitter();
   private readonly maxFrameBytes: number;
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
   private closed = false;
-  /** Frames that arrived before the first 'message' listener (null once there is one). */
-  private held: Uint8Array[] | null = [];
 
   constructor(
     private readonly input: Readable,
@@ -67,13 +65,7 @@ export class StreamTransport implements Transport {
     event: K,
     listener: (payload: TransportEvents[K]) => void,
   ): () => void {
-    const off = this.events.on(event, listener);
-    if (event === 'message' && this.held) {
-      const held = this.held;
-      this.held = null;
-      for (const frame of held) this.events.emit('message', frame);
-    }
-    return off;
+    return this.events.on(event, listener);
   }
 
   private onData(chunk: Buffer): void {
@@ -95,8 +87,7 @@ export class StreamTransport implements Transport {
       const rest = all.subarray(4 + length);
       this.buffered = rest.length > 0 ? [rest] : [];
       this.bufferedBytes = rest.length;
-      if (this.held) this.held.push(frame);
-      else this.events.emit('message', frame);
+      this.events.deliver(frame);
     }
   }
 
@@ -112,6 +103,6 @@ export class StreamTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     this.input.destroy();
-    this.events.emit('close', error ? { reason, error } : { reason });
+    this.events.closed(error ? { reason, error } : { reason });
   }
 }

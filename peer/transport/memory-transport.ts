@@ -1,5 +1,5 @@
-import { Emitter } from '../../shared/emitter.js';
 import { MeshsyncError } from '../../shared/errors.js';
+import { TransportEmitter } from './transport-emitter.js';
 import type { Transport, TransportEvents } from './transport-port.js';
 
 /** Options of an in-memory transport pair. */
@@ -11,11 +11,9 @@ export interface MemoryPairOptions {
 class MemoryTransport implements Transport {
   readonly kind = 'memory';
   readonly streaming = true;
-  readonly emitter = new Emitter<TransportEvents>();
+  readonly emitter = new TransportEmitter();
   other!: MemoryTransport;
   closed = false;
-  /** Frames that arrived before anyone listened (null once someone does). */
-  private held: Uint8Array[] | null = [];
 
   constructor(private readonly copy: boolean) {}
 
@@ -30,9 +28,7 @@ class MemoryTransport implements Transport {
   }
 
   deliver(frame: Uint8Array): void {
-    if (this.closed) return;
-    if (this.held) this.held.push(frame);
-    else this.emitter.emit('message', frame);
+    if (!this.closed) this.emitter.deliver(frame);
   }
 
   close(reason = 'closed'): void {
@@ -44,20 +40,14 @@ class MemoryTransport implements Transport {
   shut(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    this.emitter.emit('close', { reason });
+    this.emitter.closed({ reason });
   }
 
   on<K extends keyof TransportEvents>(
     event: K,
     listener: (payload: TransportEvents[K]) => void,
   ): () => void {
-    const off = this.emitter.on(event, listener);
-    if (event === 'message' && this.held) {
-      const held = this.held;
-      this.held = null;
-      for (const frame of held) queueMicrotask(() => this.deliver(frame));
-    }
-    return off;
+    return this.emitter.on(event, listener);
   }
 }
 
