@@ -13,6 +13,32 @@ export const ERROR_CODES = [
   'CLOCK_DRIFT',
   'CURSOR_GAP',
   'UNWANTED_COLLECTION',
+  // Tokens, QR codes and SDP (refused as a whole; nothing is used).
+  /** Not a token: bad text, bad layout, unknown kind or version, a field out of range. */
+  'BAD_TOKEN',
+  /** The token's signature does not match its content. */
+  'TOKEN_SIGNATURE',
+  'TOKEN_EXPIRED',
+  /** A single-use token seen before. */
+  'TOKEN_USED',
+  /** An SDP that cannot be compacted or rebuilt (missing ICE credentials, fingerprint...). */
+  'BAD_SDP',
+  /** No QR code found in an image, or one that does not hold what was asked for. */
+  'BAD_QR',
+  // The secure session and the mesh.
+  /** The handshake failed: not of this mesh, a bad proof, a replayed or tampered message. */
+  'AUTH_FAILED',
+  /** A device of the mesh's secret that is not in the member list. */
+  'AUTH_UNKNOWN_DEVICE',
+  'AUTH_REVOKED',
+  /** Both sides see different channels (DTLS fingerprints): someone sits in between. */
+  'AUTH_MITM',
+  /** An encrypted frame out of order, replayed, or altered. */
+  'FRAME_REJECTED',
+  /** A sealed signal that does not open or whose signature fails. */
+  'BAD_SEAL',
+  /** A mesh operation on a peer that has none, or a second mesh on one that has. */
+  'MESH_STATE',
   // Bad input from the application (programmer errors: thrown, never sent).
   'INVALID_ID',
   'INVALID_VALUE',
