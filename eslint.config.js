@@ -26,11 +26,16 @@ export default tseslint.config(
       'peer/store/**/*.ts',
       'peer/transport/**/*.ts',
       'peer/sync/**/*.ts',
+      'peer/secure/**/*.ts',
+      'peer/mesh/**/*.ts',
     ],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['node:*', 'fs', 'path', 'os', 'crypto', 'net'] },
+        {
+          patterns: ['node:*'],
+          paths: ['fs', 'path', 'os', 'crypto', 'net', 'dgram', 'http', 'https', 'child_process'],
+        },
       ],
     },
   },

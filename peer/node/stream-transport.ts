@@ -19,7 +19,7 @@ export class StreamTransport implements Transport {
   readonly kind: string;
   readonly streaming = true;
   private readonly events = new TransportEmitter();
-  private readonly maxFrameBytes: number;
+  readonly maxFrameBytes: number;
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
   private closed = false;

@@ -26,6 +26,7 @@ export function buildHello(
   epoch: string,
   want: CollectionName[] | null,
   caps: readonly string[],
+  maxFrame: number = LIMITS.maxFrameBytes,
 ): HelloMessage {
   return {
     type: 'hello',
@@ -35,7 +36,7 @@ export function buildHello(
     epoch,
     caps: [...caps],
     want,
-    maxFrame: LIMITS.maxFrameBytes,
+    maxFrame,
   };
 }
 
@@ -43,7 +44,11 @@ export function buildHello(
  * Checks a remote hello against ours: a common protocol version (the highest both speak) and a
  * device id that is not our own. Throws `PROTOCOL_VERSION` or `PROTOCOL_STATE`.
  */
-export function acceptHello(hello: HelloMessage, ownDevice: DeviceId): Remote {
+export function acceptHello(
+  hello: HelloMessage,
+  ownDevice: DeviceId,
+  authenticated?: DeviceId,
+): Remote {
   const version = Math.min(hello.max, PROTOCOL_VERSION);
   if (hello.min > hello.max || version < Math.max(hello.min, MIN_PROTOCOL_VERSION)) {
     throw new MeshsyncError(
@@ -53,6 +58,12 @@ export function acceptHello(hello: HelloMessage, ownDevice: DeviceId): Remote {
   }
   if (hello.device === ownDevice) {
     throw new MeshsyncError('PROTOCOL_STATE', 'remote uses our own device id');
+  }
+  if (authenticated !== undefined && hello.device !== authenticated) {
+    throw new MeshsyncError(
+      'AUTH_FAILED',
+      `remote authenticated as ${authenticated} but says it is ${hello.device}`,
+    );
   }
   const wantList = normaliseWant(hello.want);
   return {

@@ -1,4 +1,5 @@
 import { Emitter } from '../../shared/emitter.js';
+import { LIMITS } from '../../shared/limits.js';
 import { MeshsyncError, isErrorCode, toMeshsyncError } from '../../shared/errors.js';
 import type { CollectionName, DeviceId } from '../../shared/ids.js';
 import { originTag, type OriginTag } from '../../shared/record.js';
@@ -119,7 +120,12 @@ export class SyncSession {
     }, this.opts.handshakeTimeoutMs);
     const { device, epoch } = this.replica;
     this.helloEpoch = epoch;
-    this.out.send(encodeMessage(buildHello(device, epoch, this.wantList, this.opts.capabilities)));
+    const maxFrame = Math.min(
+      this.transport.maxFrameBytes ?? LIMITS.maxFrameBytes,
+      LIMITS.maxFrameBytes,
+    );
+    const hello = buildHello(device, epoch, this.wantList, this.opts.capabilities, maxFrame);
+    this.out.send(encodeMessage(hello));
     return this;
   }
 
@@ -255,7 +261,7 @@ export class SyncSession {
     }
     let remote: Remote;
     try {
-      remote = acceptHello(hello, this.replica.device);
+      remote = acceptHello(hello, this.replica.device, this.transport.remoteDevice);
     } catch (err) {
       const error = toMeshsyncError(err, 'PROTOCOL_STATE');
       this.out.sendError(0, error);

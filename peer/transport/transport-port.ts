@@ -1,5 +1,7 @@
 import type { Unsubscribe } from '../../shared/emitter.js';
 import type { MeshsyncError } from '../../shared/errors.js';
+import type { DeviceId } from '../../shared/ids.js';
+import type { ChannelBinding } from '../../shared/secure/proof.js';
 
 export interface TransportEvents extends Record<string, unknown> {
   /** One whole frame from the other side. */
@@ -21,6 +23,15 @@ export interface Transport {
   readonly kind: string;
   /** True when either side can send at any time (false for request/response transports). */
   readonly streaming: boolean;
+  /** Largest frame this transport carries, if below the protocol's limit. */
+  readonly maxFrameBytes?: number;
+  /**
+   * What this side sees of the channel's own security: DTLS certificate fingerprints (ours, the
+   * remote's) on WebRTC. Absent on transports without DTLS; the secure session then encrypts.
+   */
+  readonly binding?: ChannelBinding;
+  /** The device at the other end, when a secure session authenticated it. */
+  readonly remoteDevice?: DeviceId;
   /** Sends one frame; resolves when the transport can take more (backpressure). */
   send(frame: Uint8Array): Promise<void>;
   /** Closes both directions; idempotent. */
