@@ -3,6 +3,7 @@ import { MeshsyncError } from '../shared/errors.js';
 import { LIMITS } from '../shared/limits.js';
 import { encodeRow } from '../shared/protocol/wire-row.js';
 import { Hlc, isStamp, type Stamp } from '../shared/hlc.js';
+import { exportIdentity, generateIdentity } from '../shared/crypto/identity.js';
 import {
   asDeviceId,
   randomId,
@@ -86,6 +87,8 @@ export function* changeEvents(batch: AppliedBatch, collection?: string): Generat
 const META_DEVICE = 'device';
 const META_EPOCH = 'epoch';
 const META_HLC = 'hlc';
+/** The device's Ed25519 seed (base64url): a secret, kept with the data it signs for. */
+export const META_IDENTITY = 'identity';
 
 export function defaultRandom(n: number): Uint8Array {
   return globalThis.crypto.getRandomValues(new Uint8Array(n));
@@ -127,7 +130,15 @@ export class Replica {
         `store belongs to device ${stored}, not ${options.device}`,
       );
     }
-    const device = asDeviceId(options.device ?? stored ?? randomId(random, 16));
+    let device: DeviceId;
+    if (options.device !== undefined || stored !== undefined) {
+      device = asDeviceId((options.device ?? stored)!);
+    } else {
+      // A new store gets a key pair, and its device id is derived from the public key.
+      const identity = generateIdentity(random);
+      await store.setMeta(META_IDENTITY, exportIdentity(identity));
+      device = identity.device;
+    }
     if (stored === undefined) await store.setMeta(META_DEVICE, device);
     let epoch = await store.getMeta(META_EPOCH);
     if (epoch === undefined) {
