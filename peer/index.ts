@@ -22,3 +22,38 @@ export { MemoryStore } from './store/memory-store.js';
 export type * from './transport/transport-port.js';
 export { createMemoryTransportPair, type MemoryPairOptions } from './transport/memory-transport.js';
 export { joinRecord, visibleValue, isVisible } from './merge.js';
+// Identity, the mesh and the secure session.
+export {
+  deviceIdFromKey,
+  generateIdentity,
+  identityFromSeed,
+  type Identity,
+} from '../shared/crypto/identity.js';
+export { toBase32, fromBase32, toBase64url, fromBase64url } from '../shared/crypto/bytes.js';
+export { Mesh, peerIdentity, type MeshOptions, type InviteOptions } from './mesh/mesh.js';
+export { MEMBERS, INVITES, type MemberInfo } from './mesh/member-record.js';
+export {
+  secureHandshake,
+  type HandshakeOptions,
+  type HandshakeRole,
+  type SecureChannel,
+} from './secure/handshake.js';
+export { SecureTransport, type RemoteIdentity } from './secure/secure-transport.js';
+export type { ChannelBinding } from '../shared/secure/proof.js';
+// Signaling secrecy.
+export { roomKeys, roomJoinProof, verifyRoomJoin, type RoomKeys } from '../shared/secure/room.js';
+export {
+  sealSignal,
+  sealJsonSignal,
+  openJsonSignal,
+  SignalOpener,
+  type OpenedSignal,
+} from '../shared/secure/signal-seal.js';
+// Tokens.
+export { SingleUse } from '../shared/token/single-use.js';
+export { type Endpoint } from '../shared/token/endpoint.js';
+export {
+  decodeInviteToken,
+  encodeInviteToken,
+  type InviteToken,
+} from '../shared/token/invite-token.js';

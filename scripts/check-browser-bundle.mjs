@@ -3,7 +3,7 @@
 // built-ins. esbuild with platform=browser fails on any `node:*` or built-in import.
 import { build } from 'esbuild';
 
-const entries = ['shared/index.ts', 'peer/index.ts', 'peer/browser/index.ts'];
+const entries = ['shared/index.ts', 'peer/index.ts', 'peer/browser/index.ts', 'shared/qr/index.ts'];
 const result = await build({
   entryPoints: entries,
   bundle: true,

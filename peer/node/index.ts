@@ -3,3 +3,4 @@ export * from '../index.js';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 export { APPLICATION_ID, SCHEMA_VERSION } from './sqlite-schema.js';
 export { StreamTransport, type StreamTransportOptions } from './stream-transport.js';
+export { qrPng, decodeQrPng, type QrPngOptions } from './qr-png.js';

@@ -113,11 +113,10 @@ function tooLong(text: string, level: QrErrorCorrection): MeshsyncError {
   const length = mode === 'byte' ? new TextEncoder().encode(text).length : text.length;
   const limit = QR_MAX_LENGTH[level][mode];
   const unit = mode === 'byte' ? 'bytes of UTF-8' : `${mode} characters`;
-  return new MeshsyncError(
-    'INVALID_VALUE',
-    `text too long for a QR code: ${length} ${unit}, at most ${limit} fit at error correction ${level}`,
-    { details: { length, limit, mode, errorCorrection: level } },
-  );
+  const message = `text too long for a QR code: ${length} ${unit}, at most ${limit} fit`;
+  return new MeshsyncError('INVALID_VALUE', `${message} at error correction ${level}`, {
+    details: { length, limit, mode, errorCorrection: level },
+  });
 }
 
 /**
@@ -173,7 +172,8 @@ function darkAt(qr: QrMatrix, margin: number, row: number, col: number): boolean
   return qr.data[r * qr.modules + c] === 1;
 }
 
-const HALF_BLOCKS = [' ', '▄', '▀', '█'] as const; // index: (top ink ? 2 : 0) + (bottom ink ? 1 : 0)
+/** Indexed by (top half inked ? 2 : 0) + (bottom half inked ? 1 : 0). */
+const HALF_BLOCKS = [' ', '▄', '▀', '█'] as const;
 const ANSI_DARK = '\x1b[40m';
 const ANSI_LIGHT = '\x1b[47m';
 const ANSI_RESET = '\x1b[0m';
