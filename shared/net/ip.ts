@@ -76,10 +76,14 @@ export function formatIpv6(bytes: Uint8Array): string {
   return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLength).join(':')}`;
 }
 
-/** A DNS host name (letters, digits, hyphens, dots; labels of 1-63). */
+/**
+ * A DNS host name (letters, digits, hyphens, dots; labels of 1-63). The last label is not all
+ * digits, so a mistyped address such as 10.0.0.256 is not taken for a name.
+ */
 export function isHostName(text: string): boolean {
   return (
     text.length <= 253 &&
+    !/(^|\.)[0-9]+$/.test(text) &&
     /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(
       text,
     )
