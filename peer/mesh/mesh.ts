@@ -11,6 +11,8 @@ import {
   inviteIdText,
   TOKEN_SECRET_BYTES,
 } from '../../shared/token/invite-token.js';
+import { decodeOfferToken, encodeOfferToken, tokenKind } from '../../shared/token/offer-token.js';
+import type { CompactSdp } from '../../shared/sdp/types.js';
 import { META_IDENTITY, defaultRandom } from '../replica.js';
 import type { Peer } from '../peer.js';
 import { secureHandshake, type HandshakeRole } from '../secure/handshake.js';
@@ -128,7 +130,7 @@ export class Mesh {
   }
 
   /**
-   * Joins a mesh with an invite token over `transport` to any member, then syncs with it (the
+   * Joins a mesh with an invite (or offer) token over `transport` to any member, then syncs with it (the
    * member list arrives first thing). Rejects with the member's refusal code if it says no.
    */
   static async join(
@@ -141,7 +143,8 @@ export class Mesh {
     if ((await peer.replica.store.getMeta(META_MESH)) !== undefined) {
       throw new MeshsyncError('MESH_STATE', 'this device already belongs to a mesh');
     }
-    const invite = decodeInviteToken(token);
+    const invite =
+      tokenKind(token) === 'offer' ? decodeOfferToken(token) : decodeInviteToken(token);
     const channel = await secureHandshake(transport, {
       identity,
       role: { kind: 'join', inviteId: inviteId(invite.secret), inviteSecret: invite.secret },
@@ -190,15 +193,39 @@ export class Mesh {
   /** Creates a single-use invite token for a new device. */
   async invite(options: InviteOptions = {}): Promise<string> {
     const endpoints = (options.endpoints ?? []).map(checkEndpoint);
+    const { secret, expiresAt } = await this.registerInvite(options.ttlMs);
+    return encodeInviteToken({ secret, expiresAt, endpoints }, this.identity);
+  }
+
+  /**
+   * Creates an offer token around this device's WebRTC offer (compacted). Its one-time secret
+   * is registered like an invite, so a device that is not yet a member can join with it.
+   * Keep `secret` to check the answer token (`decodeAnswerToken`).
+   */
+  async offerToken(
+    sdp: CompactSdp,
+    options: InviteOptions = {},
+  ): Promise<{ token: string; secret: Uint8Array; expiresAt: number }> {
+    const endpoints = (options.endpoints ?? []).map(checkEndpoint);
+    const { secret, expiresAt } = await this.registerInvite(options.ttlMs);
+    return {
+      token: encodeOfferToken({ secret, expiresAt, sdp, endpoints }, this.identity),
+      secret,
+      expiresAt,
+    };
+  }
+
+  private async registerInvite(ttlMs?: number): Promise<{ secret: Uint8Array; expiresAt: number }> {
     const secret = defaultRandom(TOKEN_SECRET_BYTES);
-    const expiresAt = Date.now() + (options.ttlMs ?? this.options.inviteTtlMs ?? 900_000);
-    const token = encodeInviteToken({ secret, expiresAt, endpoints }, this.identity);
+    // Whole seconds: the token carries seconds, and both must agree.
+    const expiresAt =
+      Math.floor((Date.now() + (ttlMs ?? this.options.inviteTtlMs ?? 900_000)) / 1000) * 1000;
     await this.peer.collection(INVITES).put(inviteIdText(secret), {
       secret: toBase64url(secret),
-      expiresAt: Math.floor(expiresAt / 1000) * 1000,
+      expiresAt,
       createdBy: this.device,
     });
-    return token;
+    return { secret, expiresAt };
   }
 
   /** Revokes a device: it is refused by every member that has synced this, and its sessions close. */
