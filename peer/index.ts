@@ -30,7 +30,8 @@ export {
   type Identity,
 } from '../shared/crypto/identity.js';
 export { toBase32, fromBase32, toBase64url, fromBase64url } from '../shared/crypto/bytes.js';
-export { Mesh, peerIdentity, type MeshOptions, type InviteOptions } from './mesh/mesh.js';
+export { Mesh, type MeshOptions, type InviteOptions } from './mesh/mesh.js';
+export { peerIdentity } from './mesh/identity.js';
 export { MEMBERS, INVITES, type MemberInfo } from './mesh/member-record.js';
 export {
   secureHandshake,

@@ -1,34 +1,22 @@
 import { MeshsyncError } from '../../shared/errors.js';
 import { fromBase64url, toBase64url } from '../../shared/crypto/bytes.js';
-import { deviceIdFromKey, importIdentity, type Identity } from '../../shared/crypto/identity.js';
+import { deviceIdFromKey, type Identity } from '../../shared/crypto/identity.js';
 import type { DeviceId } from '../../shared/ids.js';
 import type { JsonObject } from '../../shared/json.js';
 import { checkEndpoint, type Endpoint } from '../../shared/token/endpoint.js';
-import {
-  decodeInviteToken,
-  encodeInviteToken,
-  inviteId,
-  inviteIdText,
-  TOKEN_SECRET_BYTES,
-} from '../../shared/token/invite-token.js';
+import { decodeInviteToken, encodeInviteToken, inviteId } from '../../shared/token/invite-token.js';
+import { markInviteUsed, registerInvite, takeInvite } from './invites.js';
 import { decodeOfferToken, encodeOfferToken, tokenKind } from '../../shared/token/offer-token.js';
 import type { CompactSdp } from '../../shared/sdp/types.js';
-import { META_IDENTITY, defaultRandom } from '../replica.js';
+import { defaultRandom } from '../replica.js';
+import { meshSync, peerIdentity } from './identity.js';
 import type { Peer } from '../peer.js';
 import { secureHandshake, type HandshakeRole } from '../secure/handshake.js';
 import type { RemoteIdentity } from '../secure/secure-transport.js';
 import type { SyncSession } from '../sync/session.js';
 import type { SyncOptions } from '../sync/session-types.js';
 import type { Transport } from '../transport/transport-port.js';
-import {
-  INVITES,
-  MEMBERS,
-  MESH_COLLECTIONS,
-  memberValue,
-  readInvite,
-  readMember,
-  type MemberInfo,
-} from './member-record.js';
+import { MEMBERS, memberValue, readMember, type MemberInfo } from './member-record.js';
 
 const META_MESH = 'mesh';
 const META_REVOKED = 'mesh.revoked';
@@ -47,29 +35,6 @@ export interface InviteOptions {
   ttlMs?: number;
   /** Where this device can be reached directly, for the joining device. */
   endpoints?: readonly Endpoint[];
-}
-
-/** The sync options a mesh session needs: its own collections always travel. */
-function meshSync(options: SyncOptions): SyncOptions {
-  const want = options.want;
-  if (want === undefined || want === null) return options;
-  return { ...options, want: [...new Set([...want, ...MESH_COLLECTIONS])] };
-}
-
-/** The stored identity of a peer; only stores created without an explicit `device` have one. */
-export async function peerIdentity(peer: Peer): Promise<Identity> {
-  const text = await peer.replica.store.getMeta(META_IDENTITY);
-  if (text === undefined) {
-    throw new MeshsyncError(
-      'MESH_STATE',
-      `device ${peer.device} has no key pair: it was created with an explicit device id`,
-    );
-  }
-  const identity = importIdentity(text);
-  if (identity.device !== peer.device) {
-    throw new MeshsyncError('STORE_CORRUPT', 'stored key pair does not match the device id');
-  }
-  return identity;
 }
 
 /**
@@ -193,7 +158,11 @@ export class Mesh {
   /** Creates a single-use invite token for a new device. */
   async invite(options: InviteOptions = {}): Promise<string> {
     const endpoints = (options.endpoints ?? []).map(checkEndpoint);
-    const { secret, expiresAt } = await this.registerInvite(options.ttlMs);
+    const { secret, expiresAt } = await registerInvite(
+      this.peer,
+      this.device,
+      options.ttlMs ?? this.options.inviteTtlMs,
+    );
     return encodeInviteToken({ secret, expiresAt, endpoints }, this.identity);
   }
 
@@ -207,25 +176,16 @@ export class Mesh {
     options: InviteOptions = {},
   ): Promise<{ token: string; secret: Uint8Array; expiresAt: number }> {
     const endpoints = (options.endpoints ?? []).map(checkEndpoint);
-    const { secret, expiresAt } = await this.registerInvite(options.ttlMs);
+    const { secret, expiresAt } = await registerInvite(
+      this.peer,
+      this.device,
+      options.ttlMs ?? this.options.inviteTtlMs,
+    );
     return {
       token: encodeOfferToken({ secret, expiresAt, sdp, endpoints }, this.identity),
       secret,
       expiresAt,
     };
-  }
-
-  private async registerInvite(ttlMs?: number): Promise<{ secret: Uint8Array; expiresAt: number }> {
-    const secret = defaultRandom(TOKEN_SECRET_BYTES);
-    // Whole seconds: the token carries seconds, and both must agree.
-    const expiresAt =
-      Math.floor((Date.now() + (ttlMs ?? this.options.inviteTtlMs ?? 900_000)) / 1000) * 1000;
-    await this.peer.collection(INVITES).put(inviteIdText(secret), {
-      secret: toBase64url(secret),
-      expiresAt,
-      createdBy: this.device,
-    });
-    return { secret, expiresAt };
   }
 
   /** Revokes a device: it is refused by every member that has synced this, and its sessions close. */
@@ -270,7 +230,7 @@ export class Mesh {
       kind: 'member',
       meshSecret: this.secret,
       admit: (remote) => this.admit(remote),
-      invite: (id) => this.takeInvite(id),
+      invite: (id) => takeInvite(this.peer, id),
       joined: (remote, id) => this.joined(remote, id),
     };
   }
@@ -290,23 +250,13 @@ export class Mesh {
       );
   }
 
-  private async takeInvite(id: Uint8Array): Promise<{ secret: Uint8Array }> {
-    const invite = readInvite(await this.peer.collection(INVITES).get(toBase64url(id)));
-    if (!invite) throw new MeshsyncError('AUTH_FAILED', 'no such invite');
-    if (invite.usedBy !== undefined)
-      throw new MeshsyncError('TOKEN_USED', 'this invite was already used');
-    if (invite.expiresAt <= Date.now())
-      throw new MeshsyncError('TOKEN_EXPIRED', 'this invite has expired');
-    return { secret: invite.secret };
-  }
-
   private async joined(remote: RemoteIdentity, id: Uint8Array): Promise<void> {
     if (this.revoked.has(remote.device)) {
       throw new MeshsyncError('AUTH_REVOKED', `device ${remote.device} was revoked`);
     }
     // Checked again: another join may have taken the invite while this handshake ran.
-    await this.takeInvite(id);
-    await this.peer.collection(INVITES).patch(toBase64url(id), { usedBy: remote.device });
+    await takeInvite(this.peer, id);
+    await markInviteUsed(this.peer, id, remote.device);
     const existing = readMember(
       remote.device,
       await this.peer.collection(MEMBERS).get(remote.device),
