@@ -4,6 +4,7 @@
  */
 import { fullSync } from './full-sync.js';
 import { incremental } from './incremental.js';
+import { qr } from './qr.js';
 import { sqliteSync } from './sqlite-sync.js';
 import { formatMs, gcAvailable, memoryLine } from './table.js';
 
@@ -11,6 +12,7 @@ const BENCHMARKS: Readonly<Record<string, () => Promise<void>>> = {
   'full-sync': fullSync,
   incremental,
   'sqlite-sync': sqliteSync,
+  qr,
 };
 
 async function main(names: readonly string[]): Promise<number> {
