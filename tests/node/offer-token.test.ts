@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { decodeQrPng, qrPng } from '../../peer/node/qr-png.js';
 import { fromBase32, toBase32 } from '../../shared/crypto/bytes.js';
 import { identityFromSeed } from '../../shared/crypto/identity.js';
-import { isMeshsyncError } from '../../shared/errors.js';
 import { qrInfo } from '../../shared/qr/index.js';
 import { compactSdp } from '../../shared/sdp/compact-sdp.js';
 import {
@@ -13,6 +12,7 @@ import {
   encodeOfferToken,
   tokenKind,
 } from '../../shared/token/offer-token.js';
+import { codeOf } from '../support/codes.js';
 
 const dir = new URL('../fixtures/sdp/', import.meta.url);
 const fixtures = readdirSync(dir)
@@ -26,15 +26,6 @@ const secret = new Uint8Array(16).fill(7);
 const NOW = Date.UTC(2026, 10, 22);
 const expiresAt = NOW + 10 * 60_000;
 const endpoints = [{ host: '192.168.1.20', port: 8788 }];
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    return isMeshsyncError(err) ? err.code : String(err);
-  }
-}
 
 describe('offer and answer tokens from real SDPs (werift, wrtc, Chromium)', () => {
   it('has offers and answers from all three stacks', () => {

@@ -5,8 +5,9 @@ import type { RemoteIdentity } from '../../peer/secure/secure-transport.js';
 import { createMemoryTransportPair } from '../../peer/transport/memory-transport.js';
 import type { Transport } from '../../peer/transport/transport-port.js';
 import { generateIdentity, type Identity } from '../../shared/crypto/identity.js';
-import { MeshsyncError, isMeshsyncError } from '../../shared/errors.js';
+import { MeshsyncError } from '../../shared/errors.js';
 import { fingerprint, relayedPair, withBinding } from '../support/secure-pair.js';
+import { rejectionCode } from '../support/codes.js';
 
 const random = (n: number): Uint8Array => nacl.randomBytes(n);
 const meshSecret = random(32);
@@ -24,15 +25,6 @@ function member(known: Identity[], revoked: Identity[] = [], secret = meshSecret
       }
     },
   };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (err) {
-    return isMeshsyncError(err) ? err.code : String(err);
-  }
 }
 
 function echoOnce(t: Transport): Promise<Uint8Array> {
@@ -73,8 +65,8 @@ describe('secure handshake', () => {
   it('refuses an unknown device with AUTH_UNKNOWN_DEVICE on both sides', async () => {
     const [ta, tb] = createMemoryTransportPair();
     const [a, b] = await Promise.all([
-      codeOf(secureHandshake(ta, { identity: alice, role: member([bob]), random })),
-      codeOf(secureHandshake(tb, { identity: eve, role: member([alice]), random })),
+      rejectionCode(secureHandshake(ta, { identity: alice, role: member([bob]), random })),
+      rejectionCode(secureHandshake(tb, { identity: eve, role: member([alice]), random })),
     ]);
     expect(a).toBe('AUTH_UNKNOWN_DEVICE');
     expect(b).toBe('AUTH_UNKNOWN_DEVICE');
@@ -83,8 +75,8 @@ describe('secure handshake', () => {
   it('refuses a revoked device with AUTH_REVOKED', async () => {
     const [ta, tb] = createMemoryTransportPair();
     const [a, b] = await Promise.all([
-      codeOf(secureHandshake(ta, { identity: alice, role: member([bob], [bob]), random })),
-      codeOf(secureHandshake(tb, { identity: bob, role: member([alice]), random })),
+      rejectionCode(secureHandshake(ta, { identity: alice, role: member([bob], [bob]), random })),
+      rejectionCode(secureHandshake(tb, { identity: bob, role: member([alice]), random })),
     ]);
     expect([a, b]).toEqual(['AUTH_REVOKED', 'AUTH_REVOKED']);
   });
@@ -92,8 +84,10 @@ describe('secure handshake', () => {
   it('refuses a device that does not know the mesh secret', async () => {
     const [ta, tb] = createMemoryTransportPair();
     const [a, b] = await Promise.all([
-      codeOf(secureHandshake(ta, { identity: alice, role: member([eve]), random })),
-      codeOf(secureHandshake(tb, { identity: eve, role: member([alice], [], random(32)), random })),
+      rejectionCode(secureHandshake(ta, { identity: alice, role: member([eve]), random })),
+      rejectionCode(
+        secureHandshake(tb, { identity: eve, role: member([alice], [], random(32)), random }),
+      ),
     ]);
     expect([a, b]).toEqual(['AUTH_FAILED', 'AUTH_FAILED']);
   });
@@ -108,7 +102,7 @@ describe('secure handshake', () => {
       secureHandshake(tb, { identity: bob, role: member([alice]), random }),
     ]);
     const [victim, attacker] = createMemoryTransportPair();
-    const result = codeOf(
+    const result = rejectionCode(
       secureHandshake(victim, { identity: alice, role: member([bob]), random }),
     );
     for (const frame of fromBob.slice(0, 2)) await attacker.send(frame);
@@ -119,15 +113,15 @@ describe('secure handshake', () => {
     const [ta, tb] = createMemoryTransportPair();
     tb.on('message', (f) => void tb.send(f).catch(() => undefined));
     expect(
-      await codeOf(secureHandshake(ta, { identity: alice, role: member([bob]), random })),
+      await rejectionCode(secureHandshake(ta, { identity: alice, role: member([bob]), random })),
     ).toBe('AUTH_FAILED');
   });
 
   it('refuses a man in the middle that terminates DTLS on both legs (AUTH_MITM)', async () => {
     const { a, b } = relayedPair(true);
     const [ra, rb] = await Promise.all([
-      codeOf(secureHandshake(a, { identity: alice, role: member([bob]), random })),
-      codeOf(secureHandshake(b, { identity: bob, role: member([alice]), random })),
+      rejectionCode(secureHandshake(a, { identity: alice, role: member([bob]), random })),
+      rejectionCode(secureHandshake(b, { identity: bob, role: member([alice]), random })),
     ]);
     expect([ra, rb]).toContain('AUTH_MITM');
     expect(ra).not.toBe('resolved');
@@ -183,13 +177,13 @@ describe('secure handshake', () => {
   it('times out when the other side says nothing, and honours an abort signal', async () => {
     const [ta] = createMemoryTransportPair();
     expect(
-      await codeOf(
+      await rejectionCode(
         secureHandshake(ta, { identity: alice, role: member([bob]), random, timeoutMs: 50 }),
       ),
     ).toBe('TIMEOUT');
     const [tc] = createMemoryTransportPair();
     const abort = new AbortController();
-    const pending = codeOf(
+    const pending = rejectionCode(
       secureHandshake(tc, { identity: alice, role: member([bob]), random, signal: abort.signal }),
     );
     abort.abort();
@@ -198,7 +192,9 @@ describe('secure handshake', () => {
 
   it('refuses garbage instead of a hello', async () => {
     const [ta, tb] = createMemoryTransportPair();
-    const result = codeOf(secureHandshake(ta, { identity: alice, role: member([bob]), random }));
+    const result = rejectionCode(
+      secureHandshake(ta, { identity: alice, role: member([bob]), random }),
+    );
     await tb.send(new Uint8Array([0x4d, 0x53, 1, 16, 0, 0, 0, 3, 1, 2, 3]));
     expect(await result).toBe('BAD_FRAME');
   });

@@ -4,10 +4,10 @@ import { MEMBERS } from '../../peer/mesh/member-record.js';
 import { createPeer, type Peer } from '../../peer/peer.js';
 import { MemoryStore } from '../../peer/store/memory-store.js';
 import { createMemoryTransportPair } from '../../peer/transport/memory-transport.js';
-import { isMeshsyncError } from '../../shared/errors.js';
 import { silentLogger } from '../../shared/log.js';
 import { eventually } from '../support/peers.js';
 import { relayedPair } from '../support/secure-pair.js';
+import { rejectionCode } from '../support/codes.js';
 
 const peers: Peer[] = [];
 async function device(): Promise<Peer> {
@@ -19,15 +19,6 @@ async function device(): Promise<Peer> {
 afterEach(async () => {
   for (const peer of peers.splice(0)) await peer.stop();
 });
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (err) {
-    return isMeshsyncError(err) ? err.code : String(err);
-  }
-}
 
 /** Connects two meshes over a memory pair; resolves with both sessions once ready. */
 async function connect(a: Mesh, b: Mesh) {
@@ -72,7 +63,7 @@ describe('mesh: identity, pairing and revocation', () => {
       logger: silentLogger,
     });
     peers.push(peer);
-    expect(await codeOf(Mesh.create(peer))).toBe('MESH_STATE');
+    expect(await rejectionCode(Mesh.create(peer))).toBe('MESH_STATE');
   });
 
   it('pairs a new device with an invite; the member list syncs to every member', async () => {
@@ -114,34 +105,32 @@ describe('mesh: identity, pairing and revocation', () => {
     await join(a, await device(), token, 'B');
     const [tm, tj] = createMemoryTransportPair();
     const [member, joiner] = await Promise.all([
-      codeOf(a.connect(tm)),
-      codeOf(Mesh.join(await device(), token, tj)),
+      rejectionCode(a.connect(tm)),
+      rejectionCode(Mesh.join(await device(), token, tj)),
     ]);
     expect([member, joiner]).toEqual(['TOKEN_USED', 'TOKEN_USED']);
     const short = await a.invite({ ttlMs: 1 });
     await new Promise((r) => setTimeout(r, 1100));
-    expect(await codeOf(Mesh.join(await device(), short, createMemoryTransportPair()[0]))).toBe(
-      'TOKEN_EXPIRED',
-    );
+    expect(
+      await rejectionCode(Mesh.join(await device(), short, createMemoryTransportPair()[0])),
+    ).toBe('TOKEN_EXPIRED');
   });
 
   it('refuses a device of another mesh, and one holding a leaked secret but not a member', async () => {
     const a = await Mesh.create(await device(), { name: 'A' });
     const other = await Mesh.create(await device(), { name: 'X' });
     const [ta, tb] = createMemoryTransportPair();
-    expect(await Promise.all([codeOf(a.connect(ta)), codeOf(other.connect(tb))])).toEqual([
-      'AUTH_FAILED',
-      'AUTH_FAILED',
-    ]);
+    expect(
+      await Promise.all([rejectionCode(a.connect(ta)), rejectionCode(other.connect(tb))]),
+    ).toEqual(['AUTH_FAILED', 'AUTH_FAILED']);
     // A thief with the mesh secret but its own key is still not in the member list.
     const thief = await device();
     await thief.replica.store.setMeta('mesh', (await a.peer.replica.store.getMeta('mesh'))!);
     const stolen = (await Mesh.open(thief))!;
     const [t1, t2] = createMemoryTransportPair();
-    expect(await Promise.all([codeOf(a.connect(t1)), codeOf(stolen.connect(t2))])).toEqual([
-      'AUTH_UNKNOWN_DEVICE',
-      'AUTH_UNKNOWN_DEVICE',
-    ]);
+    expect(
+      await Promise.all([rejectionCode(a.connect(t1)), rejectionCode(stolen.connect(t2))]),
+    ).toEqual(['AUTH_UNKNOWN_DEVICE', 'AUTH_UNKNOWN_DEVICE']);
   });
 
   it('revocation closes sessions, is refused everywhere it has synced, and cannot be undone by the revoked device', async () => {
@@ -154,10 +143,9 @@ describe('mesh: identity, pairing and revocation', () => {
     await a.revoke(b.device);
     await closed;
     const [t1, t2] = createMemoryTransportPair();
-    expect(await Promise.all([codeOf(a.connect(t1)), codeOf(b.connect(t2))])).toEqual([
-      'AUTH_REVOKED',
-      'AUTH_REVOKED',
-    ]);
+    expect(await Promise.all([rejectionCode(a.connect(t1)), rejectionCode(b.connect(t2))])).toEqual(
+      ['AUTH_REVOKED', 'AUTH_REVOKED'],
+    );
     // B, still talking to C (who has not heard), rewrites its own record without the
     // revocation: a delete then a put, both stamped later, wipe the revocation in the merge on C
     // and, once C syncs with A, on A too. A, having seen the revocation, writes it again, and
@@ -175,17 +163,19 @@ describe('mesh: identity, pairing and revocation', () => {
     await eventually(() => revokedOn(c));
     expect(await revokedOn(a)).toBe(true);
     const [t3, t4] = createMemoryTransportPair();
-    expect(await Promise.all([codeOf(c.connect(t3)), codeOf(b.connect(t4))])).toEqual([
-      'AUTH_REVOKED',
-      'AUTH_REVOKED',
-    ]);
+    expect(await Promise.all([rejectionCode(c.connect(t3)), rejectionCode(b.connect(t4))])).toEqual(
+      ['AUTH_REVOKED', 'AUTH_REVOKED'],
+    );
   });
 
   it('refuses a man in the middle relaying between two members over DTLS (AUTH_MITM)', async () => {
     const a = await Mesh.create(await device(), { name: 'A' });
     const b = (await join(a, await device(), await a.invite(), 'B')).mesh;
     const relay = relayedPair(true);
-    const results = await Promise.all([codeOf(a.connect(relay.a)), codeOf(b.connect(relay.b))]);
+    const results = await Promise.all([
+      rejectionCode(a.connect(relay.a)),
+      rejectionCode(b.connect(relay.b)),
+    ]);
     expect(results).toContain('AUTH_MITM');
     expect(results).not.toContain('resolved');
   });

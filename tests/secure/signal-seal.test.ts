@@ -3,7 +3,6 @@ import nacl from 'tweetnacl';
 import { fromBase64url, toBase64url } from '../../shared/crypto/bytes.js';
 import { derive } from '../../shared/crypto/derive.js';
 import { generateIdentity } from '../../shared/crypto/identity.js';
-import { isMeshsyncError } from '../../shared/errors.js';
 import { roomJoinProof, roomKeys, verifyRoomJoin } from '../../shared/secure/room.js';
 import {
   SignalOpener,
@@ -11,6 +10,7 @@ import {
   sealJsonSignal,
   sealSignal,
 } from '../../shared/secure/signal-seal.js';
+import { codeOf } from '../support/codes.js';
 
 const random = (n: number): Uint8Array => nacl.randomBytes(n);
 const secret = random(32);
@@ -19,15 +19,6 @@ const bob = generateIdentity(random);
 const carol = generateIdentity(random);
 /** The seal key as every member derives it (PROTOCOL.md key schedule). */
 const sealKey = (): Uint8Array => derive('meshsync/signal-seal', secret);
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    return isMeshsyncError(err) ? err.code : String(err);
-  }
-}
 
 describe('signaling room', () => {
   it('derives a room id that reveals nothing and a join proof only secret holders make', () => {

@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { identityFromSeed } from '../../shared/crypto/identity.js';
-import { isMeshsyncError } from '../../shared/errors.js';
 import {
   formatConnectionString,
   parseConnectionString,
 } from '../../shared/token/connection-string.js';
 import { decodeInviteToken, encodeInviteToken } from '../../shared/token/invite-token.js';
+import { codeOf } from '../support/codes.js';
 
 const id = identityFromSeed(Uint8Array.from({ length: 32 }, (_, i) => i + 1));
 const token = encodeInviteToken({ secret: new Uint8Array(16).fill(3), expiresAt: 2e12 }, id);
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    return isMeshsyncError(err) ? err.code : String(err);
-  }
-}
 
 describe('connection strings', () => {
   it('round-trip with IPv4, IPv6 and host names, with and without a token', () => {

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { fromBase32, toBase32, toBase64url } from '../../shared/crypto/bytes.js';
 import { derive } from '../../shared/crypto/derive.js';
 import { identityFromSeed } from '../../shared/crypto/identity.js';
-import { isMeshsyncError } from '../../shared/errors.js';
 import { roomKeys } from '../../shared/secure/room.js';
 import { decodeInviteToken, encodeInviteToken } from '../../shared/token/invite-token.js';
 import { SingleUse } from '../../shared/token/single-use.js';
+import { codeOf } from '../support/codes.js';
 
 // Known answers. Checked independently with Python (hashlib, and `cryptography`'s Ed25519):
 // derive = SHA-512 over length-prefixed label and parts, truncated to 32 bytes; the token's
@@ -19,15 +19,6 @@ const KAT_INVITE =
 const KAT_INVITE_ENDPOINTS =
   'AEAXONMUACQKDIVDUSS2NJ5IVGVKXLFNV2XQEAGAVAARIISUAX7IAAAAAAAAAAAAAAAAAAAAAAAQDO3ZWVLC5D7GKT4UA6FRCLUKTC5HSAPYKOXGSW7NPYHDSEF22BEWMSSJ7IOJXWXWZ4BCP67QZKQIYR43DVMJC26BS2WT4CQMRIK7N74EJZOVXZUA5R342HT6SV7HIKJKX5TA7TEOSUXXYLT3PZR4QB7JLHIE';
 const NOW = 1_800_000_000_000;
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-    return 'ok';
-  } catch (err) {
-    return isMeshsyncError(err) ? err.code : `not a MeshsyncError: ${String(err)}`;
-  }
-}
 
 describe('known-answer vectors', () => {
   it('derivation, device id, public key and room id', () => {
