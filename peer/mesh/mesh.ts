@@ -30,11 +30,19 @@ export interface MeshOptions {
   inviteTtlMs?: number;
 }
 
+/** Upper-case base32 characters a QR code of version 12 holds at error correction M. */
+export const QR_V12_M_CHARS = 419;
+
 export interface InviteOptions {
   /** @default the mesh's inviteTtlMs */
   ttlMs?: number;
   /** Where this device can be reached directly, for the joining device. */
   endpoints?: readonly Endpoint[];
+  /**
+   * Offer tokens only: the longest token wanted; the least preferred candidates are left out
+   * until it fits (one always stays). @default 419, a QR code of version 12 at M
+   */
+  maxChars?: number;
 }
 
 /**
@@ -169,23 +177,32 @@ export class Mesh {
   /**
    * Creates an offer token around this device's WebRTC offer (compacted). Its one-time secret
    * is registered like an invite, so a device that is not yet a member can join with it.
-   * Keep `secret` to check the answer token (`decodeAnswerToken`).
+   * Keep `secret` to check the answer token (`decodeAnswerToken`). `candidates` says how many
+   * of the SDP's candidates fitted.
    */
   async offerToken(
     sdp: CompactSdp,
     options: InviteOptions = {},
-  ): Promise<{ token: string; secret: Uint8Array; expiresAt: number }> {
+  ): Promise<{ token: string; secret: Uint8Array; expiresAt: number; candidates: number }> {
     const endpoints = (options.endpoints ?? []).map(checkEndpoint);
     const { secret, expiresAt } = await registerInvite(
       this.peer,
       this.device,
       options.ttlMs ?? this.options.inviteTtlMs,
     );
-    return {
-      token: encodeOfferToken({ secret, expiresAt, sdp, endpoints }, this.identity),
-      secret,
-      expiresAt,
-    };
+    // Keep the token within a QR code of version 12 at M: drop the least preferred candidates.
+    const maxChars = options.maxChars ?? QR_V12_M_CHARS;
+    let candidates = sdp.candidates;
+    for (;;) {
+      const token = encodeOfferToken(
+        { secret, expiresAt, sdp: { ...sdp, candidates }, endpoints },
+        this.identity,
+      );
+      if (token.length <= maxChars || candidates.length <= 1) {
+        return { token, secret, expiresAt, candidates: candidates.length };
+      }
+      candidates = candidates.slice(0, -1);
+    }
   }
 
   /** Revokes a device: it is refused by every member that has synced this, and its sessions close. */

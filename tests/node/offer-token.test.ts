@@ -1,6 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { Mesh } from '../../peer/mesh/mesh.js';
 import { decodeQrPng, qrPng } from '../../peer/node/qr-png.js';
+import { createPeer } from '../../peer/peer.js';
+import { MemoryStore } from '../../peer/store/memory-store.js';
+import { createMemoryTransportPair } from '../../peer/transport/memory-transport.js';
+import { silentLogger } from '../../shared/log.js';
 import { fromBase32, toBase32 } from '../../shared/crypto/bytes.js';
 import { identityFromSeed } from '../../shared/crypto/identity.js';
 import { qrInfo } from '../../shared/qr/index.js';
@@ -92,5 +97,38 @@ describe('offer and answer tokens from real SDPs (werift, wrtc, Chromium)', () =
         encodeOfferToken({ secret, expiresAt, sdp: { ...compact, type: 'answer' } }, alice),
       ),
     ).toBe('INVALID_VALUE');
+  });
+});
+
+describe('mesh offer tokens', () => {
+  it('fit version 12 by leaving out the least preferred candidates, and work as an invite', async () => {
+    const a = await createPeer({ store: new MemoryStore(), logger: silentLogger });
+    const b = await createPeer({ store: new MemoryStore(), logger: silentLogger });
+    const mesh = await Mesh.create(a, { name: 'A' });
+    const compact = compactSdp('offer', offers.find((f) => f.name.startsWith('wrtc'))!.sdp);
+    const many = Array.from({ length: 12 }, (_, i) => ({
+      kind: 'host' as const,
+      protocol: 'udp' as const,
+      address: `2001:db8::${i + 1}`,
+      port: 50000 + i,
+    }));
+    const sdp = { ...compact, candidates: [...compact.candidates, ...many] };
+    const offer = await mesh.offerToken(sdp, { endpoints });
+    expect(offer.token.length).toBeLessThanOrEqual(419);
+    expect(qrInfo(offer.token).version).toBeLessThanOrEqual(12);
+    expect(offer.candidates).toBeLessThan(sdp.candidates.length);
+    expect(decodeOfferToken(offer.token).sdp.candidates).toEqual(
+      sdp.candidates.slice(0, offer.candidates),
+    );
+    // The offer's secret is an invite: the scanning device joins with the token itself.
+    const [ta, tb] = createMemoryTransportPair();
+    const [session, joined] = await Promise.all([
+      mesh.connect(ta),
+      Mesh.join(b, offer.token, tb, { name: 'B' }),
+    ]);
+    await session.whenReady();
+    expect(joined.session.remoteDevice).toBe(a.device);
+    await a.stop();
+    await b.stop();
   });
 });
