@@ -5,6 +5,7 @@
 import { fullSync } from './full-sync.js';
 import { incremental } from './incremental.js';
 import { qr } from './qr.js';
+import { secureSync } from './secure-sync.js';
 import { sqliteSync } from './sqlite-sync.js';
 import { formatMs, gcAvailable, memoryLine } from './table.js';
 
@@ -13,6 +14,7 @@ const BENCHMARKS: Readonly<Record<string, () => Promise<void>>> = {
   incremental,
   'sqlite-sync': sqliteSync,
   qr,
+  'secure-sync': secureSync,
 };
 
 async function main(names: readonly string[]): Promise<number> {

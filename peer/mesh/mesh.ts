@@ -60,6 +60,8 @@ export class Mesh {
     private readonly secret: Uint8Array,
     private readonly revoked: Set<string>,
     private readonly options: MeshOptions,
+    /** The member that let this device join: trusted until the member list has synced. */
+    private readonly introducer: { device: string; key: string } | null = null,
   ) {
     this.off.push(
       peer
@@ -89,7 +91,10 @@ export class Mesh {
     const text = await peer.replica.store.getMeta(META_MESH);
     if (text === undefined) return null;
     const identity = await peerIdentity(peer);
-    const stored = JSON.parse(text) as { secret: string };
+    const stored = JSON.parse(text) as {
+      secret: string;
+      introducer?: { device: string; key: string };
+    };
     const revoked = JSON.parse(
       (await peer.replica.store.getMeta(META_REVOKED)) ?? '[]',
     ) as string[];
@@ -99,6 +104,7 @@ export class Mesh {
       fromBase64url(stored.secret, 'STORE_CORRUPT'),
       new Set(revoked),
       options,
+      stored.introducer ?? null,
     );
   }
 
@@ -126,8 +132,15 @@ export class Mesh {
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const secret = channel.meshSecret!;
-    await peer.replica.store.setMeta(META_MESH, JSON.stringify({ secret: toBase64url(secret) }));
-    const mesh = new Mesh(peer, identity, secret, new Set(), options);
+    const introducer = {
+      device: channel.remote.device,
+      key: toBase64url(channel.remote.publicKey),
+    };
+    await peer.replica.store.setMeta(
+      META_MESH,
+      JSON.stringify({ secret: toBase64url(secret), introducer }),
+    );
+    const mesh = new Mesh(peer, identity, secret, new Set(), options, introducer);
     return {
       mesh,
       session: mesh.track(peer.connect(channel.transport, meshSync(options.sync ?? {}))),
@@ -260,7 +273,10 @@ export class Mesh {
     if (this.revoked.has(remote.device) || member?.revokedAt !== undefined) {
       throw new MeshsyncError('AUTH_REVOKED', `device ${remote.device} was revoked`);
     }
-    if (!member)
+    const introduced =
+      this.introducer?.device === remote.device &&
+      this.introducer.key === toBase64url(remote.publicKey);
+    if (!member && !introduced)
       throw new MeshsyncError(
         'AUTH_UNKNOWN_DEVICE',
         `device ${remote.device} is not a member of this mesh`,

@@ -134,13 +134,15 @@ class Handshake {
     this.cleanup.push(
       () => signal?.removeEventListener('abort', onAbort),
       () => clearTimeout(timer),
+      // In line with the frames: a refusal that arrived just before the close is read first.
       this.raw.on('close', ({ reason, error }) => {
-        if (!this.settled) {
+        this.inbound = this.inbound.then(() => {
+          if (this.settled) return;
           this.fail(
             error ?? new MeshsyncError('CLOSED', `closed during the handshake: ${reason}`),
             false,
           );
-        }
+        });
       }),
     );
     this.offMessage = this.raw.on('message', (frame) => {

@@ -85,6 +85,32 @@ describe('mesh: identity, pairing and revocation', () => {
     expect(ac.remoteDevice).toBe(c.device);
   });
 
+  it('a device that joined can reconnect to the member that let it in before any sync', async () => {
+    const a = await Mesh.create(await device(), { name: 'A' });
+    const bPeer = await device();
+    const [tm, tj] = createMemoryTransportPair();
+    const [sm, joined] = await Promise.all([
+      a.connect(tm),
+      Mesh.join(bPeer, await a.invite(), tj, { name: 'B' }),
+    ]);
+    await sm.whenReady();
+    sm.close('gone before any sync');
+    expect(await joined.mesh.members()).toEqual([]);
+    // Reopened from the store, as after a restart.
+    const b = (await Mesh.open(bPeer))!;
+    const [sa, sb] = await connect(a, b);
+    expect(sb.remoteDevice).toBe(a.device);
+    await sb.pull();
+    expect(await names(b)).toEqual(['A', 'B']);
+    // The introducer is no exception to revocation.
+    sa.close('x');
+    await b.revoke(a.device);
+    const [t1, t2] = createMemoryTransportPair();
+    expect(await Promise.all([rejectionCode(a.connect(t1)), rejectionCode(b.connect(t2))])).toEqual(
+      ['AUTH_REVOKED', 'AUTH_REVOKED'],
+    );
+  });
+
   it('syncs application data over the secure session, encrypted on the wire', async () => {
     const a = await Mesh.create(await device(), { name: 'A' });
     const b = (await join(a, await device(), await a.invite(), 'B')).mesh;
