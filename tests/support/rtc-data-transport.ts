@@ -26,7 +26,7 @@ export interface DataChannelLike {
   readonly bufferedAmount: number;
   bufferedAmountLowThreshold: number;
   binaryType?: string;
-  send(data: Uint8Array): void;
+  send(data: Buffer<ArrayBuffer>): void;
   close(): void;
   addEventListener(type: string, listener: (event: unknown) => void): void;
   removeEventListener(type: string, listener: (event: unknown) => void): void;
@@ -324,10 +324,11 @@ export async function openRtcPair(
     const remote = new Promise<RtcDataTransport>((resolve, reject) => {
       answerer.onChannel((channel) => {
         try {
-          b = new RtcDataTransport(channel, answerer.descriptions());
-          channelOpen(channel).then(() => resolve(b!), reject);
+          const transport = new RtcDataTransport(channel, answerer.descriptions());
+          b = transport;
+          channelOpen(channel).then(() => resolve(transport), reject);
         } catch (err) {
-          reject(err as Error);
+          reject(err instanceof Error ? err : new Error(String(err)));
         }
       });
     });
