@@ -347,11 +347,12 @@ export class Mesh {
         await this.remember(device);
         this.closeSessionsWith(device);
       } else if (this.revoked.has(device)) {
-        const key = value && typeof value.key === 'string' ? value : null;
-        if (key)
+        // A deleted record needs nothing: admit() refuses a device with no record anyway.
+        if (value !== null) {
           await this.peer
             .collection(MEMBERS)
             .patch(device, { revokedBy: this.device, revokedAt: Date.now() });
+        }
         this.closeSessionsWith(device);
       }
     } catch (err) {

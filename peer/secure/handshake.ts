@@ -14,12 +14,7 @@ import {
   encodeRefusal,
   type AuthHello,
 } from '../../shared/secure/auth-frames.js';
-import {
-  checkProof,
-  makeProof,
-  type ChannelBinding,
-  type Proof,
-} from '../../shared/secure/proof.js';
+import { checkProof, makeProof, type ChannelBinding } from '../../shared/secure/proof.js';
 import {
   authKey,
   deriveSessionKeys,
@@ -87,7 +82,6 @@ class Handshake {
   private readonly ownHelloFrame: Uint8Array;
   private readonly binding: ChannelBinding;
   private keys: SessionKeys | undefined;
-  private remoteProof: Proof | undefined;
   private inviteId: Uint8Array | undefined;
   private secure: SecureTransport | undefined;
   private inbound: Promise<void> = Promise.resolve();
@@ -170,7 +164,7 @@ class Handshake {
         throw new MeshsyncError('AUTH_FAILED', 'expected the secure hello first');
       return this.onHello(frame);
     }
-    if (!this.remoteProof) {
+    if (!this.remoteIdentity) {
       if (type !== 'proof') throw new MeshsyncError('AUTH_FAILED', 'expected a proof');
       return this.onProof(frame);
     }
@@ -226,7 +220,6 @@ class Handshake {
     }
     const remoteRole = keys.role === 0 ? 1 : 0;
     const proof = checkProof(plain, keys.transcript, remoteRole, this.binding);
-    this.remoteProof = proof;
     const remote: RemoteIdentity = {
       device: deviceIdFromKey(proof.publicKey),
       publicKey: proof.publicKey,

@@ -26,7 +26,8 @@ export function buildHello(
   epoch: string,
   want: CollectionName[] | null,
   caps: readonly string[],
-  maxFrame: number = LIMITS.maxFrameBytes,
+  /** The transport: its own frame limit counts when below the protocol's. */
+  transport: { readonly maxFrameBytes?: number } = {},
 ): HelloMessage {
   return {
     type: 'hello',
@@ -36,7 +37,7 @@ export function buildHello(
     epoch,
     caps: [...caps],
     want,
-    maxFrame,
+    maxFrame: Math.min(transport.maxFrameBytes ?? LIMITS.maxFrameBytes, LIMITS.maxFrameBytes),
   };
 }
 

@@ -1,5 +1,4 @@
 import { Emitter } from '../../shared/emitter.js';
-import { LIMITS } from '../../shared/limits.js';
 import { MeshsyncError, isErrorCode, toMeshsyncError } from '../../shared/errors.js';
 import type { CollectionName, DeviceId } from '../../shared/ids.js';
 import { originTag, type OriginTag } from '../../shared/record.js';
@@ -120,11 +119,7 @@ export class SyncSession {
     }, this.opts.handshakeTimeoutMs);
     const { device, epoch } = this.replica;
     this.helloEpoch = epoch;
-    const maxFrame = Math.min(
-      this.transport.maxFrameBytes ?? LIMITS.maxFrameBytes,
-      LIMITS.maxFrameBytes,
-    );
-    const hello = buildHello(device, epoch, this.wantList, this.opts.capabilities, maxFrame);
+    const hello = buildHello(device, epoch, this.wantList, this.opts.capabilities, this.transport);
     this.out.send(encodeMessage(hello));
     return this;
   }

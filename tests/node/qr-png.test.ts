@@ -3,24 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { decodeQrPng, qrPng } from '../../peer/node/qr-png.js';
 import { MeshsyncError, type ErrorCode } from '../../shared/errors.js';
 import { qrInfo } from '../../shared/qr/index.js';
+import { base32 } from '../support/base32-text.js';
 
 /*
  * PNG rendering and reading: round trips for token-sized texts, the image geometry, and the
  * refusals (not a PNG, a blank image, a damaged code) with their codes.
  */
-
-const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** Deterministic upper-case base32 text of `length` characters. */
-function base32(length: number, seed = length): string {
-  let state = seed >>> 0 || 1;
-  let out = '';
-  for (let i = 0; i < length; i++) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    out += B32[(state >>> 16) % 32];
-  }
-  return out;
-}
 
 const CONNECTION =
   `meshsync://peer.local:7420?id=${base32(26, 1)}` +

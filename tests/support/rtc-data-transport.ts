@@ -1,4 +1,3 @@
-import { RTCSessionDescription } from 'werift';
 import { TransportEmitter } from '../../peer/transport/transport-emitter.js';
 import type { Transport, TransportEvents } from '../../peer/transport/transport-port.js';
 import type { Unsubscribe } from '../../shared/emitter.js';
@@ -6,9 +5,9 @@ import { MeshsyncError } from '../../shared/errors.js';
 import { LIMITS } from '../../shared/limits.js';
 import type { ChannelBinding } from '../../shared/secure/proof.js';
 import { compactSdp } from '../../shared/sdp/index.js';
-import { withTimeout } from './rtc-peer.js';
-import { createWeriftConnection, weriftGatheringComplete } from './rtc-werift.js';
-import { createWrtcConnection, wrtcGatheringComplete } from './rtc-wrtc.js';
+import { withTimeout, type Negotiation } from './rtc-peer.js';
+import { createWeriftConnection, weriftNegotiation } from './rtc-werift.js';
+import { createWrtcConnection, wrtcNegotiation } from './rtc-wrtc.js';
 
 /*
  * TEST-ONLY: a meshsync `Transport` over an open WebRTC data channel of werift or @roamhq/wrtc,
@@ -205,14 +204,10 @@ export class RtcDataTransport implements Transport {
 export type RtcStack = 'werift' | 'wrtc';
 
 /** One side of a test connection, the same for both stacks. */
-interface RtcEnd {
+interface RtcEnd extends Negotiation {
   createChannel(): DataChannelLike;
   /** Calls `listener` synchronously when the remote's channel arrives (answerer). */
   onChannel(listener: (channel: DataChannelLike) => void): void;
-  /** Complete (gathered) SDP texts. */
-  offer(): Promise<string>;
-  answer(offerSdp: string): Promise<string>;
-  accept(answerSdp: string): Promise<void>;
   descriptions(): { local: SdpText; remote: SdpText };
   close(): Promise<void>;
 }
@@ -227,28 +222,11 @@ function described(local: SdpText | null | undefined, remote: SdpText | null | u
 
 function weriftEnd(): RtcEnd {
   const pc = createWeriftConnection();
-  const local = async (): Promise<string> => {
-    await weriftGatheringComplete(pc);
-    const sdp = pc.localDescription?.sdp;
-    if (!sdp) throw new Error('werift: no local description');
-    return sdp;
-  };
   return {
+    ...weriftNegotiation(pc),
     createChannel: () => pc.createDataChannel('meshsync'),
     onChannel: (listener) => {
       pc.onDataChannel.subscribe((channel) => listener(channel));
-    },
-    async offer() {
-      await pc.setLocalDescription(await pc.createOffer());
-      return local();
-    },
-    async answer(offerSdp) {
-      await pc.setRemoteDescription(new RTCSessionDescription(offerSdp, 'offer'));
-      await pc.setLocalDescription(await pc.createAnswer());
-      return local();
-    },
-    async accept(answerSdp) {
-      await pc.setRemoteDescription(new RTCSessionDescription(answerSdp, 'answer'));
     },
     descriptions: () => described(pc.localDescription, pc.remoteDescription),
     close: () => pc.close(),
@@ -257,28 +235,11 @@ function weriftEnd(): RtcEnd {
 
 function wrtcEnd(): RtcEnd {
   const pc = createWrtcConnection();
-  const local = async (): Promise<string> => {
-    await wrtcGatheringComplete(pc);
-    const sdp = pc.localDescription?.sdp;
-    if (!sdp) throw new Error('wrtc: no local description');
-    return sdp;
-  };
   return {
+    ...wrtcNegotiation(pc),
     createChannel: () => pc.createDataChannel('meshsync'),
     onChannel: (listener) => {
       pc.addEventListener('datachannel', (event) => listener(event.channel));
-    },
-    async offer() {
-      await pc.setLocalDescription(await pc.createOffer());
-      return local();
-    },
-    async answer(offerSdp) {
-      await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
-      await pc.setLocalDescription(await pc.createAnswer());
-      return local();
-    },
-    async accept(answerSdp) {
-      await pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
     },
     descriptions: () => described(pc.localDescription, pc.remoteDescription),
     close: async () => pc.close(),

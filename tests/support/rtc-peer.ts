@@ -10,6 +10,13 @@ export interface TestChannel {
   next(): Promise<string>;
 }
 
+/** Complete (non-trickle) offer/answer on one connection: SDP texts after ICE gathering. */
+export interface Negotiation {
+  offer(): Promise<string>;
+  answer(offerSdp: string): Promise<string>;
+  accept(answerSdp: string): Promise<void>;
+}
+
 export interface TestRtcPeer {
   readonly stack: 'werift' | 'wrtc' | 'chromium';
   /** Offerer: opens a data channel and returns the complete offer (ICE gathering finished). */

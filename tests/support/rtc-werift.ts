@@ -5,12 +5,12 @@ import {
   type PeerConfig,
   type RTCDataChannel,
 } from 'werift';
-import { MessageQueue, type TestChannel, type TestRtcPeer } from './rtc-peer.js';
+import { MessageQueue, type Negotiation, type TestChannel, type TestRtcPeer } from './rtc-peer.js';
 
 let neutralised = false;
 
 /**
- * werift's ICE `Connection` falls back to `stun.l.google.com:19302` when no STUN server is
+ * werift's ICE `Connection` falls back to a public STUN server (Google's) when none is
  * configured, and would query it while gathering. This wraps `gatherCandidates` so that, with
  * no STUN server in the options, none is used at all. Idempotent; call before any gathering.
  */
@@ -73,13 +73,8 @@ function wrapChannel(dc: RTCDataChannel): Promise<TestChannel> {
   });
 }
 
-/** A werift `TestRtcPeer`. */
-export function createWeriftTestPeer(config: Partial<PeerConfig> = {}): TestRtcPeer {
-  const pc = createWeriftConnection(config);
-  let opened: Promise<TestChannel> | undefined;
-  const remoteChannel = new Promise<TestChannel>((resolve) => {
-    pc.onDataChannel.subscribe((dc) => resolve(wrapChannel(dc)));
-  });
+/** Offer, answer and accept on a werift connection, each waiting for ICE gathering. */
+export function weriftNegotiation(pc: RTCPeerConnection): Negotiation {
   const local = async (): Promise<string> => {
     await weriftGatheringComplete(pc);
     const sdp = pc.localDescription?.sdp;
@@ -87,9 +82,7 @@ export function createWeriftTestPeer(config: Partial<PeerConfig> = {}): TestRtcP
     return sdp;
   };
   return {
-    stack: 'werift',
     async offer() {
-      opened = wrapChannel(pc.createDataChannel('meshsync'));
       await pc.setLocalDescription(await pc.createOffer());
       return local();
     },
@@ -101,6 +94,25 @@ export function createWeriftTestPeer(config: Partial<PeerConfig> = {}): TestRtcP
     async accept(answerSdp) {
       await pc.setRemoteDescription(new RTCSessionDescription(answerSdp, 'answer'));
     },
+  };
+}
+
+/** A werift `TestRtcPeer`. */
+export function createWeriftTestPeer(config: Partial<PeerConfig> = {}): TestRtcPeer {
+  const pc = createWeriftConnection(config);
+  let opened: Promise<TestChannel> | undefined;
+  const remoteChannel = new Promise<TestChannel>((resolve) => {
+    pc.onDataChannel.subscribe((dc) => resolve(wrapChannel(dc)));
+  });
+  const negotiation = weriftNegotiation(pc);
+  return {
+    stack: 'werift',
+    offer() {
+      opened = wrapChannel(pc.createDataChannel('meshsync'));
+      return negotiation.offer();
+    },
+    answer: (offerSdp) => negotiation.answer(offerSdp),
+    accept: (answerSdp) => negotiation.accept(answerSdp),
     channel: () => opened ?? remoteChannel,
     close: () => pc.close(),
   };

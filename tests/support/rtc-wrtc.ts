@@ -1,5 +1,5 @@
 import wrtc from '@roamhq/wrtc';
-import { MessageQueue, type TestChannel, type TestRtcPeer } from './rtc-peer.js';
+import { MessageQueue, type Negotiation, type TestChannel, type TestRtcPeer } from './rtc-peer.js';
 
 /**
  * An @roamhq/wrtc (libwebrtc) peer connection for tests, with no ICE servers: in a loopback-only
@@ -35,13 +35,8 @@ function wrapChannel(dc: RTCDataChannel): Promise<TestChannel> {
   });
 }
 
-/** A wrtc `TestRtcPeer`. */
-export function createWrtcTestPeer(config: RTCConfiguration = {}): TestRtcPeer {
-  const pc = createWrtcConnection(config);
-  let opened: Promise<TestChannel> | undefined;
-  const remoteChannel = new Promise<TestChannel>((resolve) => {
-    pc.addEventListener('datachannel', (event) => resolve(wrapChannel(event.channel)));
-  });
+/** Offer, answer and accept on a wrtc connection, each waiting for ICE gathering. */
+export function wrtcNegotiation(pc: RTCPeerConnection): Negotiation {
   const local = async (): Promise<string> => {
     await wrtcGatheringComplete(pc);
     const sdp = pc.localDescription?.sdp;
@@ -49,9 +44,7 @@ export function createWrtcTestPeer(config: RTCConfiguration = {}): TestRtcPeer {
     return sdp;
   };
   return {
-    stack: 'wrtc',
     async offer() {
-      opened = wrapChannel(pc.createDataChannel('meshsync'));
       await pc.setLocalDescription(await pc.createOffer());
       return local();
     },
@@ -63,6 +56,25 @@ export function createWrtcTestPeer(config: RTCConfiguration = {}): TestRtcPeer {
     async accept(answerSdp) {
       await pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
     },
+  };
+}
+
+/** A wrtc `TestRtcPeer`. */
+export function createWrtcTestPeer(config: RTCConfiguration = {}): TestRtcPeer {
+  const pc = createWrtcConnection(config);
+  let opened: Promise<TestChannel> | undefined;
+  const remoteChannel = new Promise<TestChannel>((resolve) => {
+    pc.addEventListener('datachannel', (event) => resolve(wrapChannel(event.channel)));
+  });
+  const negotiation = wrtcNegotiation(pc);
+  return {
+    stack: 'wrtc',
+    offer() {
+      opened = wrapChannel(pc.createDataChannel('meshsync'));
+      return negotiation.offer();
+    },
+    answer: (offerSdp) => negotiation.answer(offerSdp),
+    accept: (answerSdp) => negotiation.accept(answerSdp),
     channel: () => opened ?? remoteChannel,
     close: async () => pc.close(),
   };

@@ -12,6 +12,7 @@ import {
   type QrErrorCorrection,
   type QrMatrix,
 } from '../../shared/qr/index.js';
+import { base32 } from '../support/base32-text.js';
 
 /*
  * The isomorphic QR module: versions against the QR capacity tables (and against what jsQR reads
@@ -20,19 +21,6 @@ import {
  */
 
 // ---- helpers ---------------------------------------------------------------------------------
-
-const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** Deterministic upper-case base32 text of `length` characters. */
-function base32(length: number, seed = length): string {
-  let state = seed >>> 0 || 1;
-  let out = '';
-  for (let i = 0; i < length; i++) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    out += B32[(state >>> 16) % 32];
-  }
-  return out;
-}
 
 const CONNECTION =
   'meshsync://192.168.1.20:7420?id=K5QXEZLTNFXGOIDPMZ2HE33VM5UA&key=' +
