@@ -39,6 +39,15 @@ export const ERROR_CODES = [
   'BAD_SEAL',
   /** A mesh operation on a peer that has none, or a second mesh on one that has. */
   'MESH_STATE',
+  // The signaling server.
+  /** A room join whose proof of the room key or of the device key fails. */
+  'JOIN_REFUSED',
+  /** Over a rate limit (messages or bytes per second); the message was dropped. */
+  'RATE_LIMITED',
+  /** A count limit is reached: rooms per connection, members per room, connections. */
+  'LIMIT_REACHED',
+  /** The addressee cannot take more now (its send buffer is full); the message was dropped. */
+  'OVERLOADED',
   // Bad input from the application (programmer errors: thrown, never sent).
   'INVALID_ID',
   'INVALID_VALUE',

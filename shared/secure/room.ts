@@ -1,6 +1,8 @@
 import nacl from 'tweetnacl';
 import { concatBytes, fromBase64url, toBase64url, utf8 } from '../crypto/bytes.js';
 import { derive } from '../crypto/derive.js';
+import { deviceIdFromKey, sign, verify, type Identity } from '../crypto/identity.js';
+import type { DeviceId } from '../ids.js';
 
 /**
  * A mesh's signaling room. The room id is the public half of a key pair derived from the mesh
@@ -45,5 +47,36 @@ export function verifyRoomJoin(roomId: string, challenge: Uint8Array, proof: str
     );
   } catch {
     return false;
+  }
+}
+
+const DEVICE_LABEL = utf8('meshsync/room-device');
+
+/**
+ * The device's half of a join: its signature over the room and the challenge. With it the server
+ * stamps every message with an id it derived from a key the sender holds, so no member can speak
+ * as another.
+ */
+export function deviceJoinProof(identity: Identity, roomId: string, challenge: Uint8Array): string {
+  return toBase64url(sign(identity, concatBytes(DEVICE_LABEL, utf8(roomId), challenge)));
+}
+
+/** The server's check of a device proof; the device id it proves, or null. Never throws. */
+export function verifyDeviceJoin(
+  roomId: string,
+  challenge: Uint8Array,
+  publicKey: string,
+  proof: string,
+): DeviceId | null {
+  if (typeof publicKey !== 'string' || publicKey.length !== 43 || typeof proof !== 'string') {
+    return null;
+  }
+  if (proof.length !== 86) return null;
+  try {
+    const key = fromBase64url(publicKey);
+    const message = concatBytes(DEVICE_LABEL, utf8(roomId), challenge);
+    return verify(key, message, fromBase64url(proof)) ? deviceIdFromKey(key) : null;
+  } catch {
+    return null;
   }
 }
