@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { isIP, type AddressInfo, type Socket } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import express from 'express';
 import { WebSocketServer } from 'ws';
@@ -159,7 +159,7 @@ function clientIp(req: IncomingMessage, trustProxy: boolean): string {
     const last = hops[hops.length - 1]?.trim() ?? '';
     if (isIP(last)) return last;
   }
-  return (req.socket as Socket).remoteAddress ?? 'unknown';
+  return req.socket.remoteAddress ?? 'unknown';
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
