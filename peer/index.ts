@@ -58,3 +58,15 @@ export {
   encodeInviteToken,
   type InviteToken,
 } from '../shared/token/invite-token.js';
+// Signaling client and relay.
+export {
+  SignalingClient,
+  type SignalingClientOptions,
+  type SignalingClientEvents,
+  type SignalingState,
+} from './signaling/signaling-client.js';
+export { RelayChannels, type RelayChannelEvents } from './signaling/relay-channels.js';
+export { Backoff, type BackoffOptions } from './signaling/backoff.js';
+export type { WebSocketFactory, WebSocketLike } from './signaling/socket-port.js';
+export { deviceJoinProof } from '../shared/secure/room.js';
+export type { AnnouncedLimits } from '../shared/signaling/messages.js';

@@ -195,7 +195,13 @@ export class SignalingHub {
     const target = this.addressee(conn, frame.room, frame.device);
     if (!target) return;
     if (target.to.ws.bufferedAmount > this.limits.maxBufferedBytes) {
-      return this.refuse(conn, 'OVERLOADED', 'the addressee is not keeping up', frame.room);
+      return this.refuse(
+        conn,
+        'OVERLOADED',
+        'the addressee is not keeping up',
+        frame.room,
+        frame.device,
+      );
     }
     stampRelayFrame(bytes, target.from);
     target.to.ws.send(bytes, { binary: true });

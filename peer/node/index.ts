@@ -4,3 +4,4 @@ export { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 export { APPLICATION_ID, SCHEMA_VERSION } from './sqlite-schema.js';
 export { StreamTransport, type StreamTransportOptions } from './stream-transport.js';
 export { qrPng, decodeQrPng, type QrPngOptions } from './qr-png.js';
+export { nodeWebSocket } from './web-socket.js';
