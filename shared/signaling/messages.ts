@@ -28,8 +28,6 @@ export const CLOSE_CODES = {
   tooBig: 1009,
   /** Joined no room in time. */
   idle: 4000,
-  /** Missed a heartbeat. */
-  dead: 4001,
 } as const;
 
 /** The limits a server announces, so clients pace themselves instead of being refused. */
