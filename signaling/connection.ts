@@ -29,9 +29,17 @@ export class Connection {
     this.bytes = new TokenBucket(limits.bytesPerSecond, limits.bytesPerSecond * 2, now);
   }
 
+  /** Join attempts whose proofs failed. */
+  failedJoins = 0;
+
   /** Charges one message of `size` bytes to the connection's rate; false when over. */
   charge(size: number, now: number): boolean {
     return this.messages.take(1, now) && this.bytes.take(size, now);
+  }
+
+  /** Charges `count` more messages' worth (for costly requests); false when over. */
+  chargeExtra(count: number, now: number): boolean {
+    return this.messages.take(count, now);
   }
 
   /**

@@ -13,9 +13,15 @@ import {
 } from '../shared/signaling/messages.js';
 import { decodeRelayFrame, stampRelayFrame } from '../shared/signaling/relay-frame.js';
 import { Connection } from './connection.js';
+import { nativeEd25519Verify as verifyNative } from './ed25519.js';
 import type { SignalingLimits } from './limits.js';
 import type { SignalingMetrics } from './metrics.js';
 import { RoomRegistry } from './rooms.js';
+
+/** Message tokens a join costs on top of its own one. */
+const JOIN_EXTRA_COST = 9;
+/** Failed joins after which a connection is closed (1008). */
+const MAX_FAILED_JOINS = 3;
 
 /**
  * The signaling server's heart, apart from HTTP: accepts authenticated sockets, keeps rooms and
@@ -151,9 +157,21 @@ export class SignalingHub {
 
   private join(conn: Connection, message: Extract<ClientMessage, { t: 'join' }>): void {
     const { room } = message;
-    const device = verifyDeviceJoin(room, conn.challenge, message.key, message.sig);
-    if (!verifyRoomJoin(room, conn.challenge, message.proof) || device === null) {
-      return this.refuse(conn, 'JOIN_REFUSED', 'join proof does not verify', room);
+    // Two signature checks: a join costs ten messages of the sender's rate.
+    if (!conn.chargeExtra(JOIN_EXTRA_COST, this.now())) {
+      return this.refuse(conn, 'RATE_LIMITED', 'too many joins; try again shortly', room);
+    }
+    const device = verifyDeviceJoin(room, conn.challenge, message.key, message.sig, verifyNative);
+    if (!verifyRoomJoin(room, conn.challenge, message.proof, verifyNative) || device === null) {
+      this.refuse(conn, 'JOIN_REFUSED', 'join proof does not verify', room);
+      if (++conn.failedJoins >= MAX_FAILED_JOINS) {
+        this.log.warn('signaling client failed too many joins; closed', {
+          conn: conn.id,
+          ip: conn.ip,
+        });
+        conn.ws.close(CLOSE_CODES.policy, 'too many failed joins');
+      }
+      return;
     }
     const current = conn.rooms.get(room);
     if (current !== undefined && current !== device) {

@@ -13,8 +13,8 @@ interface Queued {
 const HIGH_WATER_BYTES = 1024 * 1024;
 
 /**
- * Sends a client's messages no faster than the server allows (its announced rates, with half
- * its burst), so a client is paced rather than refused, and waits while the socket's own buffer
+ * Sends a client's messages no faster than the server allows (half its announced rates), so a
+ * client is paced rather than refused, and waits while the socket's own buffer
  * is full. One queue keeps signals and relay frames in the order they were given.
  */
 export class Pacer {
@@ -32,10 +32,13 @@ export class Pacer {
     },
     private readonly now: () => number = Date.now,
   ) {
-    this.messages = new TokenBucket(limits.messagesPerSecond, limits.messagesPerSecond, now());
-    // The burst must hold the largest message the server takes (it allows twice the rate).
-    const byteBurst = Math.max(limits.bytesPerSecond, limits.maxPayloadBytes);
-    this.bytes = new TokenBucket(limits.bytesPerSecond, byteBurst, now());
+    // Half the announced rates, and half the rate as burst: the server allows twice the rate as
+    // burst, so messages that the network delays and delivers together still fit.
+    const rate = Math.max(1, limits.messagesPerSecond / 2);
+    this.messages = new TokenBucket(rate, rate, now());
+    const byteRate = Math.max(1, limits.bytesPerSecond / 2);
+    // The burst must still hold the largest message the server takes.
+    this.bytes = new TokenBucket(byteRate, Math.max(byteRate, limits.maxPayloadBytes), now());
   }
 
   /** Resolves once the message is handed to the socket. */
