@@ -20,6 +20,7 @@ import {
   encodeRelayFrame,
 } from '../../shared/signaling/relay-frame.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
+import { ClientRoom } from './client-room.js';
 import { Pacer } from './pacer.js';
 import { WS_OPEN, type WebSocketFactory, type WebSocketLike } from './socket-port.js';
 
@@ -63,13 +64,6 @@ export interface SignalingClientEvents extends Record<string, unknown> {
   shutdown: { retryMs: number };
 }
 
-interface Room {
-  keys: RoomKeys;
-  joined: boolean;
-  members: Set<DeviceId>;
-  waiters: Set<{ resolve: (members: DeviceId[]) => void; reject: (err: MeshsyncError) => void }>;
-}
-
 /**
  * A device's connection to a signaling server: joins rooms with proofs of the room key and the
  * device key, tracks presence, sends and receives sealed signals and relay frames paced to the
@@ -78,7 +72,7 @@ interface Room {
  */
 export class SignalingClient {
   private readonly emitter = new Emitter<SignalingClientEvents>();
-  private readonly rooms = new Map<string, Room>();
+  private readonly rooms = new Map<string, ClientRoom>();
   private readonly backoff: Backoff | null;
   private readonly log: Logger;
   private socket: WebSocketLike | null = null;
@@ -133,34 +127,16 @@ export class SignalingClient {
       return Promise.reject(new MeshsyncError('CLOSED', 'signaling client is stopped'));
     }
     let room = this.rooms.get(keys.roomId);
-    if (room?.joined) return Promise.resolve([...room.members]);
     if (!room) {
-      room = { keys, joined: false, members: new Set(), waiters: new Set() };
-      this.rooms.set(keys.roomId, room);
+      const roomId = keys.roomId;
+      room = new ClientRoom(keys, (event, device) =>
+        this.emitter.emit(event, { room: roomId, device }),
+      );
+      this.rooms.set(roomId, room);
       if (this.challenge) this.sendJoin(room);
     }
     if (!this.socket && this.current === 'idle') this.connect();
-    const waiting = room;
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        resolve: (members: DeviceId[]) => done(() => resolve(members)),
-        reject: (err: MeshsyncError) => done(() => reject(err)),
-      };
-      const timeout = setTimeout(
-        () => waiter.reject(new MeshsyncError('TIMEOUT', 'joining the room took too long')),
-        this.options.joinTimeoutMs ?? 15_000,
-      );
-      const onAbort = () => waiter.reject(new MeshsyncError('ABORTED', 'join aborted'));
-      const done = (settle: () => void) => {
-        clearTimeout(timeout);
-        options.signal?.removeEventListener('abort', onAbort);
-        waiting.waiters.delete(waiter);
-        settle();
-      };
-      if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener('abort', onAbort);
-      waiting.waiters.add(waiter);
-    });
+    return room.wait(this.options.joinTimeoutMs ?? 15_000, options.signal);
   }
 
   /** Leaves a room (no more presence or messages from it). */
@@ -168,8 +144,7 @@ export class SignalingClient {
     const room = this.rooms.get(roomId);
     if (!room) return;
     this.rooms.delete(roomId);
-    const error = new MeshsyncError('CLOSED', 'left the room');
-    for (const waiter of [...room.waiters]) waiter.reject(error);
+    room.fail(new MeshsyncError('CLOSED', 'left the room'));
     if (room.joined && this.pacer) this.sendMessage({ t: 'leave', room: roomId });
   }
 
@@ -203,7 +178,7 @@ export class SignalingClient {
     if (this.current === 'closed') return;
     clearTimeout(this.timer);
     const error = new MeshsyncError('CLOSED', 'signaling client stopped');
-    for (const room of this.rooms.values()) for (const w of [...room.waiters]) w.reject(error);
+    for (const room of this.rooms.values()) room.fail(error);
     this.setState('closed');
     this.teardown('stopped', 1000);
     this.rooms.clear();
@@ -281,17 +256,14 @@ export class SignalingClient {
         const room = this.rooms.get(message.room);
         if (!room) return;
         this.rooms.delete(message.room);
-        this.clearPresence(message.room, room);
+        room.clear();
         this.emitter.emit('left', { room: message.room, reason: message.reason });
         return;
       }
       case 'online':
       case 'offline': {
         const room = this.rooms.get(message.room);
-        if (!room?.joined) return;
-        if (message.t === 'online') room.members.add(message.device);
-        else if (!room.members.delete(message.device)) return;
-        this.emitter.emit(message.t, { room: message.room, device: message.device });
+        if (room?.joined) room.presence(message.t, message.device);
         return;
       }
       case 'signal':
@@ -332,23 +304,9 @@ export class SignalingClient {
       this.log.error('signaling: the server stamped another device id on this one', { self });
       return;
     }
-    room.joined = true;
     this.backoff?.reset();
-    const now = new Set(members.filter((id) => id !== this.device));
-    for (const id of room.members) {
-      if (!now.has(id)) {
-        room.members.delete(id);
-        this.emitter.emit('offline', { room: roomId, device: id });
-      }
-    }
-    for (const id of now) {
-      if (!room.members.has(id)) {
-        room.members.add(id);
-        this.emitter.emit('online', { room: roomId, device: id });
-      }
-    }
-    this.emitter.emit('joined', { room: roomId, members: [...now] });
-    for (const waiter of [...room.waiters]) waiter.resolve([...now]);
+    const present = room.joinedWith(members.filter((id) => id !== this.device));
+    this.emitter.emit('joined', { room: roomId, members: present });
   }
 
   private refused(message: Extract<ServerMessage, { t: 'error' }>): void {
@@ -360,14 +318,14 @@ export class SignalingClient {
     const room = message.room === undefined ? undefined : this.rooms.get(message.room);
     const fatal = ['JOIN_REFUSED', 'LIMIT_REACHED'].includes(message.code);
     if (room && !room.joined && fatal && message.to === undefined) {
-      this.rooms.delete(message.room!);
-      for (const waiter of [...room.waiters]) waiter.reject(error);
+      this.rooms.delete(room.id);
+      room.fail(error);
       return;
     }
     this.emitter.emit('error', error);
   }
 
-  private sendJoin(room: Room): void {
+  private sendJoin(room: ClientRoom): void {
     const challenge = this.challenge!;
     const roomId = room.keys.roomId;
     this.sendMessage({
@@ -405,18 +363,10 @@ export class SignalingClient {
         }
       }
     }
-    for (const [id, room] of this.rooms) this.clearPresence(id, room);
+    for (const room of this.rooms.values()) room.clear();
     if (this.current === 'closed') return;
     this.log.info('signaling: disconnected', { reason });
     this.scheduleReconnect();
-  }
-
-  private clearPresence(roomId: string, room: Room): void {
-    room.joined = false;
-    for (const id of [...room.members]) {
-      room.members.delete(id);
-      this.emitter.emit('offline', { room: roomId, device: id });
-    }
   }
 
   private scheduleReconnect(): void {
