@@ -26,7 +26,7 @@ async function fakeServer(script: (ws: WebSocket, received: string[]) => void): 
   await new Promise((r) => wss.once('listening', r));
   wss.on('connection', (ws) => {
     const received: string[] = [];
-    ws.on('message', (data) => received.push(String(data)));
+    ws.on('message', (data) => received.push(Buffer.isBuffer(data) ? data.toString('utf8') : ''));
     const hello = { t: 'hello', v: 1, challenge: toBase64url(new Uint8Array(32)) };
     ws.send(JSON.stringify({ ...hello, heartbeatMs: 30000, limits: LIMITS }));
     script(ws, received);
