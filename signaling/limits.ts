@@ -46,8 +46,13 @@ export function resolveLimits(given: Partial<SignalingLimits> = {}): SignalingLi
       throw new MeshsyncError('INVALID_OPTION', `unknown signaling limit ${key}`);
     }
     if (value === undefined) continue;
-    if (typeof value !== 'number' || !(value >= 1) || Number.isNaN(value)) {
-      throw new MeshsyncError('INVALID_OPTION', `limit ${key} must be a number >= 1`);
+    // Integers up to 2^31 - 1: Node clamps longer timers to 1 ms, and the hello announces the
+    // limits as integers that clients check.
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) {
+      throw new MeshsyncError(
+        'INVALID_OPTION',
+        `limit ${key} must be an integer from 1 to 2^31 - 1`,
+      );
     }
     limits[key as keyof SignalingLimits] = value;
   }

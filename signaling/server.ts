@@ -115,17 +115,22 @@ export async function createSignalingServer(
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
       clearInterval(heartbeat);
-      const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
       hub.shutdown(options.shutdownRetryMs ?? 1000);
       const graceMs = options.shutdownGraceMs ?? 5000;
       const deadline = Date.now() + graceMs;
+      // Still listening while clients drain, so /healthz says 503 and new upgrades get 503.
       while (hub.connections.size > 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 20));
       }
+      const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
       for (const conn of hub.connections) conn.ws.terminate();
       http.closeAllConnections();
       await httpClosed;
+      // Terminated sockets leave the hub on their close event, a tick later.
+      for (let k = 0; k < 200 && hub.connections.size > 0; k++) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
       log.info('signaling server stopped', { ...stats() });
     })());
 
