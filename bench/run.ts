@@ -6,6 +6,7 @@ import { fullSync } from './full-sync.js';
 import { incremental } from './incremental.js';
 import { qr } from './qr.js';
 import { secureSync } from './secure-sync.js';
+import { signaling } from './signaling.js';
 import { sqliteSync } from './sqlite-sync.js';
 import { formatMs, gcAvailable, memoryLine } from './table.js';
 
@@ -15,6 +16,7 @@ const BENCHMARKS: Readonly<Record<string, () => Promise<void>>> = {
   'sqlite-sync': sqliteSync,
   qr,
   'secure-sync': secureSync,
+  signaling,
 };
 
 async function main(names: readonly string[]): Promise<number> {

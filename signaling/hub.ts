@@ -91,9 +91,17 @@ export class SignalingHub {
     this.log.debug('signaling connection', { conn: conn.id, ip });
   }
 
-  /** One heartbeat round: drops sockets that missed the last ping, pings the rest. */
-  heartbeat(): void {
+  private heartbeatTick = 0;
+
+  /**
+   * One slice of a heartbeat round: the connections in slice `tick % slices` that missed their
+   * last ping are dropped, the rest pinged. Called `slices` times per round, so a server with
+   * many clients never pings them all in one burst.
+   */
+  heartbeat(slices: number): void {
+    const slice = this.heartbeatTick++ % slices;
     for (const conn of this.connections) {
+      if (conn.id % slices !== slice) continue;
       if (!conn.alive) {
         this.metrics.reject('HEARTBEAT');
         this.log.info('signaling socket missed a heartbeat', { conn: conn.id, ip: conn.ip });

@@ -9,6 +9,8 @@ import { SignalingHub } from './hub.js';
 import { resolveLimits, type SignalingLimits } from './limits.js';
 import { SignalingMetrics } from './metrics.js';
 
+const HEARTBEAT_SLICES = 10;
+
 export interface SignalingServerOptions {
   /** TCP port; 0 picks a free one. @default 8787 */
   port?: number;
@@ -86,7 +88,11 @@ export async function createSignalingServer(
     wss.handleUpgrade(req, socket, head, (ws) => hub.accept(ws, ip));
   });
 
-  const heartbeat = setInterval(() => hub.heartbeat(), limits.heartbeatMs);
+  // Each connection is pinged once per heartbeatMs, a tenth of them at a time.
+  const heartbeat = setInterval(
+    () => hub.heartbeat(HEARTBEAT_SLICES),
+    limits.heartbeatMs / HEARTBEAT_SLICES,
+  );
   heartbeat.unref();
 
   const stats = (): SignalingStats => ({
