@@ -1,6 +1,7 @@
 /**
  * Benchmark entry: `npm run bench` runs them all, `npm run bench -- <name> [...]` only those.
- * No network: sqlite-sync uses files in a temporary directory and a child process's pipes.
+ * Loopback only: sqlite-sync uses files in a temporary directory and a child process's pipes;
+ * signaling runs a server on 127.0.0.1 (port 0) in a child process.
  */
 import { fullSync } from './full-sync.js';
 import { incremental } from './incremental.js';

@@ -9,7 +9,7 @@ import { SignalingHub } from './hub.js';
 import { resolveLimits, type SignalingLimits } from './limits.js';
 import { SignalingMetrics } from './metrics.js';
 
-const HEARTBEAT_SLICES = 10;
+const HEARTBEAT_TICK_MS = 100;
 
 export interface SignalingServerOptions {
   /** TCP port; 0 picks a free one. @default 8787 */
@@ -88,11 +88,10 @@ export async function createSignalingServer(
     wss.handleUpgrade(req, socket, head, (ws) => hub.accept(ws, ip));
   });
 
-  // Each connection is pinged once per heartbeatMs, a tenth of them at a time.
-  const heartbeat = setInterval(
-    () => hub.heartbeat(HEARTBEAT_SLICES),
-    limits.heartbeatMs / HEARTBEAT_SLICES,
-  );
+  // Each connection is pinged once per heartbeatMs, one slice of them every ~100 ms: with many
+  // clients, one burst of pings (and of pongs) would stall the relay for a noticeable time.
+  const slices = Math.max(1, Math.round(limits.heartbeatMs / HEARTBEAT_TICK_MS));
+  const heartbeat = setInterval(() => hub.heartbeat(slices), limits.heartbeatMs / slices);
   heartbeat.unref();
 
   const stats = (): SignalingStats => ({
