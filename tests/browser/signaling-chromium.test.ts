@@ -13,13 +13,8 @@ import type { DeviceId } from '../../shared/ids.js';
 import { roomKeys, type RoomKeys } from '../../shared/secure/room.js';
 import { SignalOpener, openJsonSignal, sealJsonSignal } from '../../shared/secure/signal-seal.js';
 import { createSignalingServer, type SignalingServer } from '../../signaling/server.js';
-import {
-  bundleForBrowser,
-  launchChromiumPage,
-  type BrowserBundle,
-  type ChromiumPage,
-} from '../support/browser-bundle.js';
-import { hasChromium } from '../support/rtc-chromium.js';
+import { bundleForBrowser, type BrowserBundle } from '../support/browser-bundle.js';
+import { hasChromium, launchChromiumPage, type ChromiumPage } from '../support/chromium.js';
 
 /**
  * The signaling client is isomorphic: the real browser entry (`meshsync/browser`), bundled for

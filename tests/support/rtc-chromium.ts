@@ -1,33 +1,8 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromiumPage } from './chromium.js';
 import type { TestChannel, TestRtcPeer } from './rtc-peer.js';
 
-/** Debian's Chromium (`apt-get install -y chromium`); never a browser downloaded by a tool. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-
-export const hasChromium = (): boolean => existsSync(CHROMIUM_PATH);
-
-/**
- * Flags for a quiet headless Chromium in a loopback-only namespace. Without
- * `--allow-loopback-in-peer-connection` (and a media permission, which makes it give raw
- * addresses instead of mDNS names) it gathers no candidate on 127.0.0.1.
- */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--allow-loopback-in-peer-connection',
-];
+export { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium } from './chromium.js';
 
 /** The page's side: RTCPeerConnections by id, driven with `page.evaluate` on plain strings. */
 const PAGE_SCRIPT = `
@@ -110,35 +85,12 @@ export async function launchChromiumRtc(
   options: { grantMicrophone?: boolean } = {},
 ): Promise<ChromiumRtc> {
   const html = `<!doctype html><meta charset="utf-8"><title>rtc</title><script>${PAGE_SCRIPT}</script>`;
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const profile = await mkdtemp(join(tmpdir(), 'meshsync-chromium-'));
-  let context: BrowserContext | undefined;
-  const close = async (): Promise<void> => {
-    await context?.close();
-    await new Promise((resolve) => server.close(resolve));
-    await rm(profile, { recursive: true, force: true });
-  };
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
-    if (options.grantMicrophone ?? true) {
-      await context.grantPermissions(['microphone'], { origin });
-    }
-    const page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(origin);
-    let next = 0;
-    return { newPeer: () => pagePeer(page, `p${next++}`), close };
-  } catch (err) {
-    await close();
-    throw err;
-  }
+  const chromium = await launchChromiumPage(
+    { '/': html },
+    { grantMicrophone: options.grantMicrophone ?? true },
+  );
+  let next = 0;
+  return { newPeer: () => pagePeer(chromium.page, `p${next++}`), close: () => chromium.close() };
 }
 
 async function pagePeer(page: Page, id: string): Promise<TestRtcPeer> {
