@@ -71,7 +71,9 @@ export class SignalingHub {
     ws.on('pong', () => (conn.alive = true));
     ws.on('message', (data, isBinary) => this.receive(conn, data, isBinary));
     ws.on('error', (err) => {
-      this.metrics.reject(err.message.includes('Max payload') ? 'FRAME_TOO_LARGE' : 'SOCKET');
+      // ws's own code for a message over maxPayload (it closes with 1009).
+      const tooBig = (err as { code?: unknown }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+      this.metrics.reject(tooBig ? 'FRAME_TOO_LARGE' : 'SOCKET');
       this.log.warn('signaling socket error', { conn: conn.id, ip, error: err });
     });
     ws.on('close', () => this.drop(conn));

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { Transport } from '../../peer/transport/transport-port.js';
-import { link, memoryPeer } from '../support/peers.js';
+import { eventually, link, memoryPeer } from '../support/peers.js';
 
 /** A fresh connected pair of the transport under test. */
 export type PairFactory = () => [Transport, Transport] | Promise<[Transport, Transport]>;
@@ -11,13 +11,7 @@ function collect(t: Transport): Uint8Array[] {
   return got;
 }
 
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+const until = (check: () => boolean, ms = 10_000): Promise<void> => eventually(check, ms);
 
 /**
  * The transport port's contract, run against every implementation: ordered, intact,

@@ -8,6 +8,7 @@ import { generateIdentity, type Identity } from '../../shared/crypto/identity.js
 import { roomKeys, type RoomKeys } from '../../shared/secure/room.js';
 import { createSignalingServer, type SignalingServer } from '../../signaling/server.js';
 import type { SignalingLimits } from '../../signaling/limits.js';
+import { eventually } from '../support/peers.js';
 
 /** Servers and clients of one test, closed by `cleanup()`. */
 export class SignalingTestbed {
@@ -53,10 +54,4 @@ export function newRoom(): RoomKeys {
 }
 
 /** Resolves when `check` holds, polling; fails after `ms`. */
-export async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export const until = (check: () => boolean, ms = 10_000): Promise<void> => eventually(check, ms);

@@ -20,6 +20,7 @@ import {
   type SignalingServer,
   type SignalingServerOptions,
 } from '../../signaling/server.js';
+import { eventually } from './peers.js';
 
 /**
  * A raw signaling test client: a bare `ws` socket that logs everything the server sends, parsed
@@ -382,10 +383,5 @@ export function metricValue(text: string, series: string): number | undefined {
 }
 
 /** Polls `check` until it is true (for server-side state that no message announces). */
-export async function until(check: () => boolean, timeoutMs = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export const until = (check: () => boolean, timeoutMs = WAIT_MS): Promise<void> =>
+  eventually(check, timeoutMs);
