@@ -70,3 +70,24 @@ export { Backoff, type BackoffOptions } from './signaling/backoff.js';
 export type { WebSocketFactory, WebSocketLike } from './signaling/socket-port.js';
 export { deviceJoinProof } from '../shared/secure/room.js';
 export type { AnnouncedLimits } from '../shared/signaling/messages.js';
+// WebRTC: the RTC port, the data-channel transport, connections through signaling.
+export type * from './rtc/rtc-port.js';
+export { w3cRtc, type W3cPeerConnection, type W3cPeerConnectionClass } from './rtc/w3c-rtc.js';
+export {
+  DataChannelTransport,
+  type DataChannelTransportOptions,
+  type DataChannelStats,
+} from './rtc/data-channel-transport.js';
+export { sdpFacts, type SdpFacts } from './rtc/sdp-facts.js';
+export { RtcAttempt, type AttemptOptions, type AttemptStage } from './rtc/rtc-attempt.js';
+export {
+  RtcConnector,
+  type RtcConnectorOptions,
+  type RtcConnectorEvents,
+} from './rtc/rtc-connector.js';
+export {
+  parseRtcSignal,
+  isInitiator,
+  type RtcSignal,
+  type SignalCandidate,
+} from '../shared/signaling/rtc-signals.js';

@@ -176,6 +176,17 @@ export class Mesh {
     }
   }
 
+  /**
+   * True when `device` may connect: a member that is not revoked (or the member that let this
+   * device join, until the member list has synced). The handshake still proves who it is.
+   */
+  async admits(device: string): Promise<boolean> {
+    if (device === this.device || this.revoked.has(device)) return false;
+    const member = readMember(device, await this.peer.collection(MEMBERS).get(device));
+    if (member?.revokedAt !== undefined) return false;
+    return Boolean(member) || this.introducer?.device === device;
+  }
+
   /** Creates a single-use invite token for a new device. */
   async invite(options: InviteOptions = {}): Promise<string> {
     const endpoints = (options.endpoints ?? []).map(checkEndpoint);

@@ -5,3 +5,9 @@ export { APPLICATION_ID, SCHEMA_VERSION } from './sqlite-schema.js';
 export { StreamTransport, type StreamTransportOptions } from './stream-transport.js';
 export { qrPng, decodeQrPng, type QrPngOptions } from './qr-png.js';
 export { nodeWebSocket } from './web-socket.js';
+export {
+  weriftRtc,
+  neutraliseWeriftDefaultStun,
+  WERIFT_TUNING,
+  type WeriftRtcOptions,
+} from './werift-rtc.js';
