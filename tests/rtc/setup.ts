@@ -1,0 +1,44 @@
+import { Mesh } from '../../peer/mesh/mesh.js';
+import { createPeer, type Peer } from '../../peer/peer.js';
+import { RtcConnector, type RtcConnectorOptions } from '../../peer/rtc/rtc-connector.js';
+import { MemoryStore } from '../../peer/store/memory-store.js';
+import { createMemoryTransportPair } from '../../peer/transport/memory-transport.js';
+import { silentLogger } from '../../shared/log.js';
+import { roomKeys } from '../../shared/secure/room.js';
+import { SignalingTestbed } from '../peer-signaling/setup.js';
+import { testRtc, type RtcStack } from '../support/rtc-pair.js';
+
+/** Two paired mesh devices (B joined A's mesh over a memory pair, then synced the member list). */
+export async function pairedMeshes(peers: Peer[]): Promise<{ a: Mesh; b: Mesh }> {
+  const device = async (): Promise<Peer> => {
+    const peer = await createPeer({ store: new MemoryStore(), logger: silentLogger });
+    peers.push(peer);
+    return peer;
+  };
+  const a = await Mesh.create(await device(), { name: 'A' });
+  const [t1, t2] = createMemoryTransportPair();
+  const [session, joined] = await Promise.all([
+    a.connect(t1),
+    Mesh.join(await device(), await a.invite(), t2, { name: 'B' }),
+  ]);
+  await joined.session.sync();
+  await session.sync();
+  t1.close('paired');
+  return { a, b: joined.mesh };
+}
+
+/**
+ * A connector for `mesh` on `stack`, its signaling client joined to the mesh's room on `url`.
+ * Stopped (with its client) by `bed.cleanup()` through the client list, and by `stop()`.
+ */
+export async function joinedConnector(
+  bed: SignalingTestbed,
+  url: string,
+  mesh: Mesh,
+  stack: RtcStack,
+  options: Partial<RtcConnectorOptions> = {},
+): Promise<RtcConnector> {
+  const signaling = bed.client(url, { identity: mesh.identity });
+  await signaling.join(roomKeys(mesh.meshSecret));
+  return new RtcConnector({ mesh, signaling, rtc: testRtc(stack), ...options });
+}
