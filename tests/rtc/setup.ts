@@ -5,7 +5,7 @@ import { MemoryStore } from '../../peer/store/memory-store.js';
 import { createMemoryTransportPair } from '../../peer/transport/memory-transport.js';
 import { silentLogger } from '../../shared/log.js';
 import { roomKeys } from '../../shared/secure/room.js';
-import { SignalingTestbed } from '../peer-signaling/setup.js';
+import type { SignalingTestbed } from '../peer-signaling/setup.js';
 import { testRtc, type RtcStack } from '../support/rtc-pair.js';
 
 /** Two paired mesh devices (B joined A's mesh over a memory pair, then synced the member list). */
