@@ -6,7 +6,12 @@ import { MemoryStore } from '../../peer/store/memory-store.js';
 import { createMemoryTransportPair } from '../../peer/transport/memory-transport.js';
 import type { Transport } from '../../peer/transport/transport-port.js';
 import { silentLogger } from '../../shared/log.js';
-import { openRtcPair, type RtcPair, type RtcStack } from '../support/rtc-data-transport.js';
+import {
+  openRtcTransportPair,
+  testRtc,
+  type RtcStack,
+  type RtcTransportPair,
+} from '../support/rtc-pair.js';
 import { rejectionCode } from '../support/codes.js';
 import { withTimeout } from '../support/rtc-peer.js';
 
@@ -19,7 +24,7 @@ const isolated = process.env.MESHSYNC_ISOLATED === '1';
 const T = 30_000;
 
 const peers: Peer[] = [];
-const pairs: RtcPair[] = [];
+const pairs: RtcTransportPair[] = [];
 
 async function device(): Promise<Peer> {
   const peer = await createPeer({ store: new MemoryStore(), logger: silentLogger });
@@ -27,15 +32,15 @@ async function device(): Promise<Peer> {
   return peer;
 }
 
-async function rtcPair(a: RtcStack, b: RtcStack): Promise<RtcPair> {
-  const pair = await openRtcPair(a, b, T);
+async function rtcPair(a: RtcStack, b: RtcStack): Promise<RtcTransportPair> {
+  const pair = await openRtcTransportPair(testRtc(a), testRtc(b), T);
   pairs.push(pair);
   return pair;
 }
 
 afterEach(async () => {
   // Every RTCPeerConnection is closed: an open wrtc connection keeps the process alive.
-  for (const pair of pairs.splice(0)) await pair.close();
+  for (const pair of pairs.splice(0)) pair.close();
   for (const peer of peers.splice(0)) await peer.stop();
 });
 
@@ -116,7 +121,7 @@ describe.skipIf(!isolated)('secure session over real WebRTC data channels', () =
       a.close('done');
       a.close('again');
       expect(await withTimeout(bClosed, T, 'close reaches the other side')).toBe(
-        'closed by the other side',
+        'closed by the other side: done',
       );
       b.close('late');
       expect(closes).toEqual({ a: 1, b: 1 });

@@ -1,29 +1,11 @@
 import {
-  Connection,
   RTCPeerConnection,
   RTCSessionDescription,
   type PeerConfig,
   type RTCDataChannel,
 } from 'werift';
+import { neutraliseWeriftDefaultStun } from '../../peer/node/werift-rtc.js';
 import { MessageQueue, type Negotiation, type TestChannel, type TestRtcPeer } from './rtc-peer.js';
-
-let neutralised = false;
-
-/**
- * werift's ICE `Connection` falls back to a public STUN server (Google's) when none is
- * configured, and would query it while gathering. This wraps `gatherCandidates` so that, with
- * no STUN server in the options, none is used at all. Idempotent; call before any gathering.
- */
-export function neutraliseWeriftDefaultStun(): void {
-  if (neutralised) return;
-  neutralised = true;
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the instance below
-  const gather = Connection.prototype.gatherCandidates;
-  Connection.prototype.gatherCandidates = function (this: Connection): Promise<void> {
-    if (this.options.stunServer === undefined) this.stunServer = undefined;
-    return gather.call(this);
-  };
-}
 
 /**
  * The configuration for a werift test peer: no ICE servers (not even werift's default public
