@@ -80,6 +80,8 @@ export class DataChannelTransport implements Transport {
   private disconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
+  /** Closed by an error or a lost channel: queued sends fail instead of going out. */
+  private aborted = false;
   private released = false;
 
   constructor(private readonly options: DataChannelTransportOptions) {
@@ -109,6 +111,9 @@ export class DataChannelTransport implements Transport {
   }
 
   send(frame: Uint8Array): Promise<void> {
+    if (this.closed)
+      return Promise.reject(new MeshsyncError('CLOSED', 'webrtc transport is closed'));
+    // Frames handed over before a close() still go, ahead of the goodbye.
     const next = this.tail.then(() => this.sendNow(frame));
     this.tail = next.catch(() => undefined);
     return next;
@@ -158,7 +163,7 @@ export class DataChannelTransport implements Transport {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new MeshsyncError('CLOSED', 'webrtc transport is closed');
+    if (this.aborted) throw new MeshsyncError('CLOSED', 'webrtc transport is closed');
     if (this.channel.readyState !== 'open') {
       throw new MeshsyncError('CLOSED', `data channel is ${this.channel.readyState}`);
     }
@@ -176,7 +181,8 @@ export class DataChannelTransport implements Transport {
   private drain(): Promise<void> {
     this.lastWaitAt = this.now();
     this.pollTimer ??= setInterval(() => {
-      if (this.closed || this.channel.bufferedAmount <= this.tuning.lowWaterBytes) this.wake();
+      const low = this.channel.bufferedAmount <= this.tuning.lowWaterBytes;
+      if (low || this.aborted || this.channel.readyState !== 'open') this.wake();
     }, POLL_MS);
     return new Promise((resolve) => this.drained.add(resolve));
   }
@@ -195,6 +201,8 @@ export class DataChannelTransport implements Transport {
       this.stats.wireBytesReceived += bytes.length;
       const message = readChannelMessage(bytes);
       if (message.op === 'close') {
+        this.aborted = true;
+        this.wake();
         this.shut({ reason: `closed by the other side: ${message.reason}` });
         this.release();
         return;
@@ -234,6 +242,8 @@ export class DataChannelTransport implements Transport {
 
   /** Closes with an error: tells the other side why (if the channel still carries), then cuts. */
   private fail(error: MeshsyncError): void {
+    this.aborted = true;
+    this.wake();
     if (this.closed) return this.release();
     this.shut({ reason: error.message, error });
     void this.goodbye(error.message);
@@ -244,9 +254,11 @@ export class DataChannelTransport implements Transport {
     this.closed = true;
     clearTimeout(this.disconnectTimer);
     for (const off of this.offs.splice(0)) off();
-    // The close event still ends a drain wait.
-    this.channel.addEventListener('close', () => this.wake());
-    this.wake();
+    // Queued sends still go out; a channel that closes meanwhile ends them.
+    this.channel.addEventListener('close', () => {
+      this.aborted = true;
+      this.wake();
+    });
     this.emitter.closed(payload);
   }
 
