@@ -55,6 +55,8 @@ export const ERROR_CODES = [
   'VALUE_TOO_LARGE',
   // Session and lifecycle.
   'TIMEOUT',
+  /** A connection could not be set up (ICE or DTLS failed); `details.stage` says where. */
+  'CONNECT_FAILED',
   'CLOSED',
   'ABORTED',
   'NOT_FOUND',

@@ -68,7 +68,9 @@ export class RtcAttempt {
       this.pc.onCandidate((c) => this.onLocalCandidate(c)),
       this.pc.onStateChange((state) => {
         if (state === 'connected' && this.stage === 'ice') this.stage = 'channel';
-        if (state === 'failed') this.fail(this.problem(`the connection failed (${this.where()})`));
+        if (state === 'failed') {
+          this.fail(this.problem('CONNECT_FAILED', `the connection failed: ${this.where()}`));
+        }
       }),
       this.pc.onDataChannel((channel) => {
         if (!options.initiator && !this.transport) this.adopt(channel);
@@ -96,6 +98,7 @@ export class RtcAttempt {
   /** Answerer: takes the remote offer and sends the answer. */
   async onOffer(sdp: string): Promise<void> {
     await this.step(async () => {
+      this.stage = 'ice';
       const answer = await this.pc.answer({ type: 'offer', sdp });
       this.remoteSet = true;
       await this.describe({ v: 1, t: 'answer', a: this.id, sdp: answer.sdp });
@@ -107,6 +110,8 @@ export class RtcAttempt {
   async onAnswer(sdp: string): Promise<void> {
     if (!this.options.initiator || this.remoteSet) return;
     await this.step(async () => {
+      // Both descriptions known: from here on ICE is what we wait for (werift may fail at once).
+      this.stage = 'ice';
       await this.pc.accept({ type: 'answer', sdp });
       this.remoteSet = true;
       if (this.pendingChannel) this.adopt(this.pendingChannel);
@@ -148,7 +153,6 @@ export class RtcAttempt {
   private async describe(signal: RtcSignal): Promise<void> {
     await this.options.send(signal);
     this.described = true;
-    this.stage = 'ice';
     this.flush();
   }
 
@@ -179,7 +183,9 @@ export class RtcAttempt {
       if (done) this.sentDone = true;
       this.options
         .send({ v: 1, t: 'candidates', a: this.id, c, done })
-        .catch((err: unknown) => this.fail(this.problem(`signaling failed: ${String(err)}`)));
+        .catch((err: unknown) =>
+          this.fail(this.problem('CLOSED', `signaling failed: ${String(err)}`)),
+        );
     }
   }
 
@@ -240,8 +246,8 @@ export class RtcAttempt {
     }
   }
 
-  private problem(message: string): MeshsyncError {
-    return new MeshsyncError('CLOSED', message, {
+  private problem(code: 'CLOSED' | 'CONNECT_FAILED', message: string): MeshsyncError {
+    return new MeshsyncError(code, message, {
       details: { stage: this.stage, device: this.options.device },
     });
   }
