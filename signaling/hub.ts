@@ -13,7 +13,7 @@ import {
 } from '../shared/signaling/messages.js';
 import { decodeRelayFrame, stampRelayFrame } from '../shared/signaling/relay-frame.js';
 import { Connection } from './connection.js';
-import { nativeEd25519Verify as verifyNative } from './ed25519.js';
+import { nativeEd25519Verify as verifyNative } from '../peer/node/ed25519.js';
 import type { SignalingLimits } from './limits.js';
 import type { SignalingMetrics } from './metrics.js';
 import { RoomRegistry } from './rooms.js';

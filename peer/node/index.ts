@@ -11,3 +11,4 @@ export {
   WERIFT_TUNING,
   type WeriftRtcOptions,
 } from './werift-rtc.js';
+export { nativeEd25519Verify } from './ed25519.js';

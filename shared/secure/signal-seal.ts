@@ -3,6 +3,7 @@ import { MeshsyncError } from '../errors.js';
 import { concatBytes, fromBase64url, fromUtf8, toBase64url, utf8 } from '../crypto/bytes.js';
 import { derive } from '../crypto/derive.js';
 import { deviceIdFromKey, sign, verify, type Identity } from '../crypto/identity.js';
+import type { SignatureCheck } from './room.js';
 import { isDeviceId, type DeviceId } from '../ids.js';
 
 /**
@@ -66,7 +67,12 @@ export class SignalOpener {
   constructor(
     private readonly meshSecret: Uint8Array,
     private readonly self: DeviceId,
-    private readonly options: { maxAgeMs?: number; now?: () => number } = {},
+    private readonly options: {
+      maxAgeMs?: number;
+      now?: () => number;
+      /** The Ed25519 check (tweetnacl's by default; Node passes its native one). */
+      check?: SignatureCheck;
+    } = {},
   ) {}
 
   open(sealed: string): OpenedSignal {
@@ -89,7 +95,8 @@ export class SignalOpener {
     const signature = plain.subarray(32, 96);
     const sentAtBytes = plain.subarray(96, 104);
     const payload = plain.slice(104);
-    if (!verify(publicKey, signedBytes(this.self, sentAtBytes, payload), signature)) {
+    const check = this.options.check ?? verify;
+    if (!check(publicKey, signedBytes(this.self, sentAtBytes, payload), signature)) {
       throw new MeshsyncError(
         'BAD_SEAL',
         'signal signature fails, or it was meant for another device',

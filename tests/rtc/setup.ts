@@ -1,4 +1,5 @@
 import { Mesh } from '../../peer/mesh/mesh.js';
+import { nativeEd25519Verify } from '../../peer/node/ed25519.js';
 import { createPeer, type Peer } from '../../peer/peer.js';
 import { RtcConnector, type RtcConnectorOptions } from '../../peer/rtc/rtc-connector.js';
 import { MemoryStore } from '../../peer/store/memory-store.js';
@@ -40,5 +41,11 @@ export async function joinedConnector(
 ): Promise<RtcConnector> {
   const signaling = bed.client(url, { identity: mesh.identity });
   await signaling.join(roomKeys(mesh.meshSecret));
-  return new RtcConnector({ mesh, signaling, rtc: testRtc(stack), ...options });
+  return new RtcConnector({
+    mesh,
+    signaling,
+    rtc: testRtc(stack),
+    signatureCheck: nativeEd25519Verify,
+    ...options,
+  });
 }
