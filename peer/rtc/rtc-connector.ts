@@ -67,6 +67,7 @@ export class RtcConnector {
   private readonly attempts = new Map<DeviceId, RtcAttempt>();
   private readonly sessions = new Map<DeviceId, SyncSession>();
   private readonly waiters = new Map<DeviceId, Waiter>();
+  private readonly inbox = new Map<DeviceId, Promise<void>>();
   private readonly offs: Unsubscribe[];
   private readonly log: Logger;
   private stopped = false;
@@ -85,7 +86,7 @@ export class RtcConnector {
     );
     this.offs = [
       options.signaling.on('signal', ({ room, from, data }) => {
-        if (room === this.room) void this.receive(from, data);
+        if (room === this.room) this.enqueue(from, data);
       }),
     ];
   }
@@ -236,6 +237,23 @@ export class RtcConnector {
       to,
       sealJsonSignal(mesh.meshSecret, mesh.identity, to, signal),
     );
+  }
+
+  /**
+   * Signals from one device are handled one after the other, in order: candidates that follow
+   * an offer closely must find the attempt the offer starts.
+   */
+  private enqueue(from: DeviceId, data: string): void {
+    const previous = this.inbox.get(from) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.receive(from, data))
+      .catch((err: unknown) => {
+        this.log.warn('webrtc: signal not handled', { from, error: String(err) });
+      });
+    this.inbox.set(from, next);
+    void next.then(() => {
+      if (this.inbox.get(from) === next) this.inbox.delete(from);
+    });
   }
 
   /** One sealed signal from the server, said to be from `from`. Nothing here trusts the server. */
