@@ -1,16 +1,12 @@
-import { createSocket, type Socket } from 'node:dgram';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Peer } from '../../peer/peer.js';
-import type { RtcConnector } from '../../peer/rtc/rtc-connector.js';
+import { createSocket } from 'node:dgram';
+import { describe, expect, it } from 'vitest';
 import type { RtcConnection, RtcDescription, RtcPort } from '../../peer/rtc/rtc-port.js';
 import { roomKeys } from '../../shared/secure/room.js';
 import type { MeshsyncError } from '../../shared/errors.js';
-import type { SignalingServer } from '../../signaling/server.js';
-import { SignalingTestbed } from '../peer-signaling/setup.js';
 import { rejectionCode } from '../support/codes.js';
 import { eventually } from '../support/peers.js';
 import { RTC_STACKS, testRtc } from '../support/rtc-pair.js';
-import { joinedConnector, pairedMeshes } from './setup.js';
+import { joinedConnector, pairedMeshes, useRtcTestbed } from './setup.js';
 
 /*
  * How connections fail, and that they say why: our own connect timeout (werift never reports
@@ -18,23 +14,7 @@ import { joinedConnector, pairedMeshes } from './setup.js';
  * being the ones contacted. Only inside a loopback-only namespace.
  */
 const isolated = process.env.MESHSYNC_ISOLATED === '1';
-const peers: Peer[] = [];
-const connectors: RtcConnector[] = [];
-const sockets: Socket[] = [];
-let bed: SignalingTestbed;
-let server: SignalingServer;
-
-beforeEach(async () => {
-  bed = new SignalingTestbed();
-  server = await bed.server();
-});
-
-afterEach(async () => {
-  for (const c of connectors.splice(0)) c.stop();
-  for (const s of sockets.splice(0)) s.close();
-  await bed.cleanup();
-  for (const peer of peers.splice(0)) await peer.stop();
-});
+const t = useRtcTestbed();
 
 /** A port whose connections never share a candidate: ICE has nothing to check. */
 function candidateless(port: RtcPort): RtcPort {
@@ -85,11 +65,11 @@ function bindingSuccess(request: Buffer, address: string, port: number): Buffer 
 
 describe.skipIf(!isolated)('WebRTC connection failures', () => {
   it('a device that never answers: TIMEOUT at the signaling stage, said in words', async () => {
-    const { a, b } = await pairedMeshes(peers);
-    const ca = await joinedConnector(bed, server.url, a, 'werift', { connectTimeoutMs: 800 });
-    connectors.push(ca);
+    const { a, b } = await pairedMeshes(t.peers);
+    const ca = await joinedConnector(t.bed, t.url, a, 'werift', { connectTimeoutMs: 800 });
+    t.connectors.push(ca);
     // B is in the room (the server relays to it) but runs no connector.
-    await bed.client(server.url, { identity: b.identity }).join(roomKeys(b.meshSecret));
+    await t.bed.client(t.url, { identity: b.identity }).join(roomKeys(b.meshSecret));
     const failure = ca.connect(b.device).catch((err: MeshsyncError) => err);
     const error = (await failure) as MeshsyncError;
     expect(error.code).toBe('TIMEOUT');
@@ -99,11 +79,11 @@ describe.skipIf(!isolated)('WebRTC connection failures', () => {
 
   for (const stack of RTC_STACKS) {
     it(`${stack}: no usable candidate: refused at the ICE stage on both sides, with the counts`, async () => {
-      const { a, b } = await pairedMeshes(peers);
+      const { a, b } = await pairedMeshes(t.peers);
       const options = { connectTimeoutMs: 1500, rtc: candidateless(testRtc(stack)) };
-      const ca = await joinedConnector(bed, server.url, a, stack, options);
-      const cb = await joinedConnector(bed, server.url, b, stack, options);
-      connectors.push(ca, cb);
+      const ca = await joinedConnector(t.bed, t.url, a, stack, options);
+      const cb = await joinedConnector(t.bed, t.url, b, stack, options);
+      t.connectors.push(ca, cb);
       const failedAtB: MeshsyncError[] = [];
       cb.on('failed', ({ error }) => failedAtB.push(error));
       const error = (await ca
@@ -121,7 +101,7 @@ describe.skipIf(!isolated)('WebRTC connection failures', () => {
   for (const stack of RTC_STACKS) {
     it(`${stack}: the ICE servers the user configures are the ones contacted`, async () => {
       const stun = createSocket('udp4');
-      sockets.push(stun);
+      t.cleanups.push(() => stun.close());
       const requests: Buffer[] = [];
       stun.on('message', (message, from) => {
         requests.push(message);
@@ -129,10 +109,10 @@ describe.skipIf(!isolated)('WebRTC connection failures', () => {
       });
       await new Promise<void>((resolve) => stun.bind(0, '127.0.0.1', resolve));
       const iceServers = [{ urls: `stun:127.0.0.1:${stun.address().port}` }];
-      const { a, b } = await pairedMeshes(peers);
-      const ca = await joinedConnector(bed, server.url, a, stack, { iceServers });
-      const cb = await joinedConnector(bed, server.url, b, stack, { iceServers });
-      connectors.push(ca, cb);
+      const { a, b } = await pairedMeshes(t.peers);
+      const ca = await joinedConnector(t.bed, t.url, a, stack, { iceServers });
+      const cb = await joinedConnector(t.bed, t.url, b, stack, { iceServers });
+      t.connectors.push(ca, cb);
       await ca.connect(b.device);
       await eventually(() => requests.length > 0, 5000);
       // A STUN Binding request: type 0x0001 and the magic cookie.
@@ -142,8 +122,8 @@ describe.skipIf(!isolated)('WebRTC connection failures', () => {
   }
 
   it('a connect to itself or after stop() is refused with a code', async () => {
-    const { a, b } = await pairedMeshes(peers);
-    const ca = await joinedConnector(bed, server.url, a, 'werift');
+    const { a, b } = await pairedMeshes(t.peers);
+    const ca = await joinedConnector(t.bed, t.url, a, 'werift');
     expect(await rejectionCode(ca.connect(a.device))).toBe('INVALID_VALUE');
     ca.stop();
     expect(await rejectionCode(ca.connect(b.device))).toBe('CLOSED');

@@ -1,40 +1,22 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Peer } from '../../peer/peer.js';
-import type { RtcConnector } from '../../peer/rtc/rtc-connector.js';
-import type { SignalingServer } from '../../signaling/server.js';
-import { SignalingTestbed } from '../peer-signaling/setup.js';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../support/peers.js';
 import { RTC_PAIRS } from '../support/rtc-pair.js';
-import { joinedConnector, pairedMeshes } from './setup.js';
+import { joinedConnector, pairedMeshes, useRtcTestbed } from './setup.js';
 
 /*
  * WebRTC connections set up through a real signaling server (loopback), for every pair of Node
  * stacks. Only inside a loopback-only network namespace (`npm test` makes one).
  */
 const isolated = process.env.MESHSYNC_ISOLATED === '1';
-const peers: Peer[] = [];
-const connectors: RtcConnector[] = [];
-let bed: SignalingTestbed;
-let server: SignalingServer;
-
-beforeEach(async () => {
-  bed = new SignalingTestbed();
-  server = await bed.server();
-});
-
-afterEach(async () => {
-  for (const c of connectors.splice(0)) c.stop();
-  await bed.cleanup();
-  for (const peer of peers.splice(0)) await peer.stop();
-});
+const t = useRtcTestbed();
 
 describe.skipIf(!isolated)('WebRTC through the signaling server', () => {
   for (const [x, y] of RTC_PAIRS) {
     it(`${x} <-> ${y}: either side connects, both get the one session, data syncs both ways`, async () => {
-      const { a, b } = await pairedMeshes(peers);
-      const ca = await joinedConnector(bed, server.url, a, x);
-      const cb = await joinedConnector(bed, server.url, b, y);
-      connectors.push(ca, cb);
+      const { a, b } = await pairedMeshes(t.peers);
+      const ca = await joinedConnector(t.bed, t.url, a, x);
+      const cb = await joinedConnector(t.bed, t.url, b, y);
+      t.connectors.push(ca, cb);
       // The side that does not offer asks; the other side learns of it through 'session'.
       const asker = a.device < b.device ? cb : ca;
       const other = asker === ca ? cb : ca;
@@ -52,12 +34,12 @@ describe.skipIf(!isolated)('WebRTC through the signaling server', () => {
   }
 
   it('two devices connecting at the same moment make one connection (no glare)', async () => {
-    const { a, b } = await pairedMeshes(peers);
+    const { a, b } = await pairedMeshes(t.peers);
     // tweetnacl's own signature check here (the default), Node's native one elsewhere.
     const pure = { signatureCheck: undefined };
-    const ca = await joinedConnector(bed, server.url, a, 'werift', pure);
-    const cb = await joinedConnector(bed, server.url, b, 'wrtc', pure);
-    connectors.push(ca, cb);
+    const ca = await joinedConnector(t.bed, t.url, a, 'werift', pure);
+    const cb = await joinedConnector(t.bed, t.url, b, 'wrtc', pure);
+    t.connectors.push(ca, cb);
     let sessionsA = 0;
     let sessionsB = 0;
     ca.on('session', () => sessionsA++);

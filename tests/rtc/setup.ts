@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from 'vitest';
 import { Mesh } from '../../peer/mesh/mesh.js';
 import { nativeEd25519Verify } from '../../peer/node/ed25519.js';
 import { createPeer, type Peer } from '../../peer/peer.js';
@@ -6,7 +7,7 @@ import { MemoryStore } from '../../peer/store/memory-store.js';
 import { createMemoryTransportPair } from '../../peer/transport/memory-transport.js';
 import { silentLogger } from '../../shared/log.js';
 import { roomKeys } from '../../shared/secure/room.js';
-import type { SignalingTestbed } from '../peer-signaling/setup.js';
+import { SignalingTestbed } from '../peer-signaling/setup.js';
 import { testRtc, type RtcStack } from '../support/rtc-pair.js';
 
 /** Two paired mesh devices (B joined A's mesh over a memory pair, then synced the member list). */
@@ -48,4 +49,37 @@ export async function joinedConnector(
     signatureCheck: nativeEd25519Verify,
     ...options,
   });
+}
+
+/** What one test made, stopped after it: a real signaling server, peers, connectors, more. */
+export interface RtcTestbed {
+  bed: SignalingTestbed;
+  /** The test's signaling server. */
+  url: string;
+  peers: Peer[];
+  connectors: RtcConnector[];
+  /** Run after the test, before the server closes. */
+  cleanups: Array<() => void>;
+}
+
+/** Registers the hooks that give each test a fresh signaling server and clean up after it. */
+export function useRtcTestbed(): RtcTestbed {
+  const t: RtcTestbed = {
+    bed: new SignalingTestbed(),
+    url: '',
+    peers: [],
+    connectors: [],
+    cleanups: [],
+  };
+  beforeEach(async () => {
+    t.bed = new SignalingTestbed();
+    t.url = (await t.bed.server()).url;
+  });
+  afterEach(async () => {
+    for (const c of t.connectors.splice(0)) c.stop();
+    for (const cleanup of t.cleanups.splice(0)) cleanup();
+    await t.bed.cleanup();
+    for (const peer of t.peers.splice(0)) await peer.stop();
+  });
+  return t;
 }
