@@ -6,6 +6,7 @@
 import { fullSync } from './full-sync.js';
 import { incremental } from './incremental.js';
 import { qr } from './qr.js';
+import { rtc } from './rtc.js';
 import { secureSync } from './secure-sync.js';
 import { signaling } from './signaling.js';
 import { sqliteSync } from './sqlite-sync.js';
@@ -18,6 +19,7 @@ const BENCHMARKS: Readonly<Record<string, () => Promise<void>>> = {
   qr,
   'secure-sync': secureSync,
   signaling,
+  rtc,
 };
 
 async function main(names: readonly string[]): Promise<number> {
