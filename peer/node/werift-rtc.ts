@@ -1,11 +1,13 @@
 import {
   Connection,
+  UdpTransport,
   RTCPeerConnection,
   RTCSessionDescription,
   type PeerConfig,
   type RTCDataChannel,
 } from 'werift';
 import { MeshsyncError } from '../../shared/errors.js';
+import { zlibCodec } from './zlib-codec.js';
 import type {
   DataChannelLike,
   DataChannelTuning,
@@ -36,15 +38,43 @@ export function neutraliseWeriftDefaultStun(): void {
   };
 }
 
+let receiveBuffer = 0;
+
 /**
- * werift's data channels slow down sharply when megabytes sit in their send buffer, and its
- * SCTP takes at most 64 KiB per message. Frames are deflated while the channel is the
- * bottleneck (it usually is: werift moves a few tens of MB/s).
+ * werift reads its UDP sockets with the system's default receive buffer (208 KiB on Linux), and
+ * a fast sender overflows it: the lost packets cost SCTP retransmission stalls. This asks for a
+ * bigger buffer on every UDP socket werift opens from now on (best effort: the system caps it,
+ * at `net.core.rmem_max` on Linux). Once per process, like the STUN fix above.
+ */
+export function enlargeWeriftReceiveBuffers(bytes: number): void {
+  if (receiveBuffer !== 0) {
+    receiveBuffer = Math.max(receiveBuffer, bytes);
+    return;
+  }
+  receiveBuffer = bytes;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- a static, called on the class
+  const init = UdpTransport.init;
+  UdpTransport.init = async function (...args: Parameters<typeof init>): Promise<UdpTransport> {
+    const transport = await init.apply(UdpTransport, args);
+    try {
+      transport.socket.setRecvBufferSize(receiveBuffer);
+    } catch {
+      // Refused or capped by the system: werift works as before.
+    }
+    return transport;
+  };
+}
+
+/**
+ * werift's data channels slow down sharply when a lot sits in their send buffer, and its SCTP
+ * takes at most 64 KiB per message. Frames are deflated while the channel is the bottleneck
+ * (it usually is: werift moves a few MB/s); the high-water mark is low enough that a sync page
+ * fills it, so that the bottleneck shows (measured with `npm run bench -- rtc`).
  */
 export const WERIFT_TUNING: DataChannelTuning = {
   messageBytes: 64 * 1024,
-  highWaterBytes: 1024 * 1024,
-  lowWaterBytes: 256 * 1024,
+  highWaterBytes: 256 * 1024,
+  lowWaterBytes: 64 * 1024,
   compress: 'auto',
 };
 
@@ -56,14 +86,18 @@ export interface WeriftRtcOptions {
    */
   config?: Partial<Omit<PeerConfig, 'iceServers'>>;
   tuning?: Partial<DataChannelTuning>;
+  /** UDP receive buffer asked for werift's sockets (best effort). @default 4 MiB */
+  receiveBufferBytes?: number;
 }
 
 /** The werift implementation of the RTC port (pure TypeScript; runs wherever Node does). */
 export function weriftRtc(options: WeriftRtcOptions = {}): RtcPort {
   neutraliseWeriftDefaultStun();
+  enlargeWeriftReceiveBuffers(options.receiveBufferBytes ?? 4 * 1024 * 1024);
   return {
     name: 'werift',
     tuning: { ...WERIFT_TUNING, ...options.tuning },
+    codec: zlibCodec,
     createConnection: (config) => new WeriftConnection(config, options.config ?? {}),
   };
 }

@@ -1,6 +1,7 @@
 import wrtc from '@roamhq/wrtc';
 import type { DataChannelTuning, RtcPort } from '../rtc/rtc-port.js';
 import { w3cRtc, type W3cPeerConnectionClass } from '../rtc/w3c-rtc.js';
+import { zlibCodec } from './zlib-codec.js';
 
 /**
  * libwebrtc takes 256 KiB messages and sends fast; it closes a channel whose send buffer
@@ -19,8 +20,9 @@ export const WRTC_TUNING: DataChannelTuning = {
  * be closed: an open one keeps the process alive (meshsync's transports close theirs).
  */
 export function wrtcRtc(options: { tuning?: Partial<DataChannelTuning> } = {}): RtcPort {
-  return w3cRtc(wrtc.RTCPeerConnection as unknown as W3cPeerConnectionClass, {
+  const port = w3cRtc(wrtc.RTCPeerConnection as unknown as W3cPeerConnectionClass, {
     name: 'wrtc',
     tuning: { ...WRTC_TUNING, ...options.tuning },
   });
+  return { ...port, codec: zlibCodec };
 }

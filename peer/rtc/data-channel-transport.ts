@@ -11,7 +11,7 @@ import {
   MESSAGE_HEADER_BYTES,
   readChannelMessage,
 } from './channel-messages.js';
-import { deflateFrame, inflateFrame } from './deflate.js';
+import { fflateCodec, type FrameCodec } from './deflate.js';
 import type { DataChannelLike, DataChannelTuning, RtcConnection } from './rtc-port.js';
 import type { SdpFacts } from './sdp-facts.js';
 
@@ -21,6 +21,8 @@ export interface DataChannelTransportOptions {
   /** From `sdpFacts(local, remote)` of the connection. */
   facts: SdpFacts;
   tuning: DataChannelTuning;
+  /** Compresses frames (`tuning.compress`). @default fflate's (isomorphic) */
+  codec?: FrameCodec;
   /** The connection, if the transport owns it: watched, and closed after the channel. */
   connection?: RtcConnection;
   /** A connection `disconnected` this long counts as lost. @default 5000 */
@@ -70,6 +72,7 @@ export class DataChannelTransport implements Transport {
   private readonly assembler = new ChunkAssembler(LIMITS.maxFrameBytes);
   private readonly channel: DataChannelLike;
   private readonly tuning: DataChannelTuning;
+  private readonly codec: FrameCodec;
   private readonly chunkBytes: number;
   private readonly now: () => number;
   private readonly drained = new Set<() => void>();
@@ -87,6 +90,7 @@ export class DataChannelTransport implements Transport {
   constructor(private readonly options: DataChannelTransportOptions) {
     this.channel = options.channel;
     this.tuning = options.tuning;
+    this.codec = options.codec ?? fflateCodec;
     this.binding = options.facts.binding;
     this.now = options.now ?? Date.now;
     const messageBytes = Math.min(options.tuning.messageBytes, options.facts.maxMessageBytes);
@@ -140,7 +144,7 @@ export class DataChannelTransport implements Transport {
       );
     }
     this.assertOpen();
-    const packed = this.shouldDeflate() ? deflateFrame(frame) : null;
+    const packed = this.shouldDeflate() ? this.codec.deflate(frame) : null;
     const payload = packed ?? frame;
     for (const [chunk, last] of chunksOf(payload, this.chunkBytes)) {
       if (this.channel.bufferedAmount > this.tuning.highWaterBytes) await this.drain();
@@ -213,7 +217,7 @@ export class DataChannelTransport implements Transport {
       this.partialDeflated = message.last ? null : message.deflated;
       const whole = this.assembler.add(message.data, message.last);
       if (!whole) return;
-      const frame = message.deflated ? inflateFrame(whole, LIMITS.maxFrameBytes) : whole;
+      const frame = message.deflated ? this.codec.inflate(whole, LIMITS.maxFrameBytes) : whole;
       this.stats.framesReceived++;
       this.emitter.deliver(frame);
     } catch (err) {

@@ -197,6 +197,7 @@ export class RtcAttempt {
         channel,
         facts,
         tuning: this.options.rtc.tuning,
+        ...(this.options.rtc.codec ? { codec: this.options.rtc.codec } : {}),
         connection: this.pc,
       });
     } catch (err) {

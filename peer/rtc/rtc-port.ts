@@ -1,4 +1,5 @@
 import type { Unsubscribe } from '../../shared/emitter.js';
+import type { FrameCodec } from './deflate.js';
 
 /**
  * The RTC port: the part of the W3C RTCPeerConnection family meshsync uses, injected. Adapters:
@@ -96,5 +97,7 @@ export interface RtcPort {
   /** `werift`, `wrtc`, `browser`: for status and logs. */
   readonly name: string;
   readonly tuning: DataChannelTuning;
+  /** Frame compression: fflate's by default; Node's ports use zlib. */
+  readonly codec?: FrameCodec;
   createConnection(config: RtcConfig): RtcConnection;
 }
