@@ -121,7 +121,7 @@ export class RtcAttempt {
 
   async onCandidates(candidates: SignalCandidate[]): Promise<void> {
     for (const c of candidates) if (c.candidate !== '') this.remoteQueue.push(c);
-    this.remoteCount += candidates.length;
+    this.remoteCount += candidates.filter((c) => c.candidate !== '').length;
     if (this.remoteSet) await this.step(() => this.addQueued());
   }
 
@@ -239,12 +239,20 @@ export class RtcAttempt {
           ? 'no answer came through signaling'
           : 'no offer came through signaling';
       case 'ice':
-        return `ICE found no working path (${this.localCount} local, ${this.remoteCount} remote candidates, ICE ${this.pc.iceConnectionState})`;
+        return `ICE found no working path (${this.candidates('local')} local, ${this.candidates('remote')} remote candidates, ICE ${this.pc.iceConnectionState})`;
       case 'channel':
         return 'connected, but the data channel did not open (DTLS or SCTP)';
       default:
         return this.stage;
     }
+  }
+
+  /** Candidates known on one side: trickled ones, or those in its SDP (werift puts them there). */
+  private candidates(side: 'local' | 'remote'): number {
+    const description = side === 'local' ? this.pc.localDescription() : this.pc.remoteDescription();
+    const inSdp =
+      description?.sdp.split('\n').filter((l) => l.startsWith('a=candidate:')).length ?? 0;
+    return Math.max(inSdp, side === 'local' ? this.localCount : this.remoteCount);
   }
 
   private problem(code: 'CLOSED' | 'CONNECT_FAILED', message: string): MeshsyncError {
