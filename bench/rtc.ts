@@ -3,7 +3,8 @@
  * answerer), next to the raw throughput of the same pair's data channel measured in the same
  * runs. Only inside a loopback-only namespace: `../shared/tools/isolated npm run bench -- rtc`
  * (werift is given 127.0.0.1; the signaling server listens on 127.0.0.1, port 0). Both ends of
- * every connection run in this one process, on one thread (werift) or with libwebrtc's threads.
+ * every connection run in this one process, on one thread (werift) or with libwebrtc's threads;
+ * last, wrtc -> wrtc again with the receiver in a child process (rtc-two-process.ts).
  */
 import { makeTasks, meanJsonLength } from './records.js';
 import {
@@ -25,6 +26,7 @@ import { logPair, printResults, type PairResult, type PairRun } from './rtc-repo
 import { setupOnce, setupServer } from './rtc-setup.js';
 import { plainSource, secureSource, type SessionKind, type Source } from './rtc-sources.js';
 import { syncOver, syncOverMemory } from './rtc-throughput.js';
+import { rtcTwoProcess } from './rtc-two-process.js';
 import { collectGarbage, formatInt, formatMs, median, sampleRuns, timeAsync } from './table.js';
 
 type Sources = Record<SessionKind, Source>;
@@ -127,6 +129,7 @@ export async function rtc(): Promise<void> {
       results.push(result);
     }
     printResults(results, memory);
+    for (const stack of ['wrtc', 'werift'] as const) await rtcTwoProcess(stack, tasks);
   } finally {
     closeAllConnections();
     for (const stop of stops) await stop();
