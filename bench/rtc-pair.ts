@@ -141,7 +141,7 @@ export interface RawPair {
 }
 
 /** Hands candidates to `connection` once its remote description is set. */
-class CandidateFeed {
+export class CandidateFeed {
   private queue: RtcCandidate[] | null = [];
   constructor(private readonly connection: RtcConnection) {}
 

@@ -51,7 +51,7 @@ function arrival(total: number): { check: (received: number) => void; done: Prom
 }
 
 /** Waits while `channel` holds more than the high-water mark, as the transport does. */
-function drainer(channel: DataChannelLike, tuning: DataChannelTuning): () => Promise<void> {
+export function drainer(channel: DataChannelLike, tuning: DataChannelTuning): () => Promise<void> {
   let wake: (() => void) | null = null;
   channel.bufferedAmountLowThreshold = tuning.lowWaterBytes;
   channel.addEventListener('bufferedamountlow', () => wake?.());

@@ -13,13 +13,7 @@ import { randomFillSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createPeer, type Peer } from '../peer/peer.js';
 import { RtcAttempt } from '../peer/rtc/rtc-attempt.js';
-import type {
-  DataChannelLike,
-  DataChannelTuning,
-  RtcCandidate,
-  RtcConnection,
-  RtcPort,
-} from '../peer/rtc/rtc-port.js';
+import type { DataChannelLike, RtcCandidate, RtcPort } from '../peer/rtc/rtc-port.js';
 import { sdpFacts } from '../peer/rtc/sdp-facts.js';
 import { MemoryStore } from '../peer/store/memory-store.js';
 import { silentLogger } from '../shared/log.js';
@@ -27,14 +21,22 @@ import type { RtcSignal } from '../shared/signaling/rtc-signals.js';
 import { COLLECTION } from './fixture.js';
 import { makeTasks, type Task } from './records.js';
 import { RECORDS, SYNC_RUNS, TARGET, tuningOf } from './rtc-config.js';
-import { benchRtc, closeAllConnections, udpReceiveDrops, type RtcStack } from './rtc-pair.js';
+import {
+  benchRtc,
+  CandidateFeed,
+  closeAllConnections,
+  udpReceiveDrops,
+  type RtcStack,
+} from './rtc-pair.js';
+import { drainer } from './rtc-raw.js';
+
+export { CandidateFeed };
 import { collectGarbage, formatRatio, median, printTable } from './table.js';
 
 export const ATTEMPT_ID = 'aaaaaaaaaaaaaaaa';
 const CHILD = fileURLToPath(new URL('./rtc-child.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const STEP_TIMEOUT_MS = 120_000;
-const POLL_MS = 50;
 const MB = 1e6;
 
 /** A bare connection's signals across the pipe. */
@@ -51,23 +53,6 @@ export type ChildCommand =
   | { cmd: 'raw-end' };
 
 type ChildEvent = { ev: string } & Record<string, unknown>;
-
-/** Hands candidates to `connection` once its remote description is set. */
-export class CandidateFeed {
-  private queue: RtcCandidate[] | null = [];
-  constructor(private readonly connection: RtcConnection) {}
-
-  add(candidate: RtcCandidate): void {
-    if (this.queue) this.queue.push(candidate);
-    else void this.connection.addCandidate(candidate).catch(() => undefined);
-  }
-
-  ready(): void {
-    const queued = this.queue ?? [];
-    this.queue = null;
-    for (const candidate of queued) this.add(candidate);
-  }
-}
 
 /** The child B: commands in, events out; `next` waits for an event by name. */
 class Child {
@@ -231,24 +216,6 @@ function randomBytes(length: number): Uint8Array<ArrayBuffer> {
 function whenOpen(channel: DataChannelLike): Promise<void> {
   if (channel.readyState === 'open') return Promise.resolve();
   return new Promise((resolve) => channel.addEventListener('open', () => resolve()));
-}
-
-/** Waits while `channel` holds more than the high-water mark, as the transport (and rtc-raw). */
-function drainer(channel: DataChannelLike, tuning: DataChannelTuning): () => Promise<void> {
-  let wake: (() => void) | null = null;
-  channel.bufferedAmountLowThreshold = tuning.lowWaterBytes;
-  channel.addEventListener('bufferedamountlow', () => wake?.());
-  return () =>
-    new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        if (channel.bufferedAmount <= tuning.lowWaterBytes) wake?.();
-      }, POLL_MS);
-      wake = () => {
-        clearInterval(poll);
-        wake = null;
-        resolve();
-      };
-    });
 }
 
 /** `bytes` from A through a bare channel to the child in max-size messages; returns ms. */
