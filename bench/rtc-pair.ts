@@ -6,7 +6,7 @@
  * an open wrtc connection keeps the process alive.
  */
 import { readFileSync } from 'node:fs';
-import { weriftRtc } from '../peer/node/werift-rtc.js';
+import { WERIFT_LOOPBACK, weriftRtc } from '../peer/node/werift-rtc.js';
 import { wrtcRtc } from '../peer/node/wrtc-rtc.js';
 import { DataChannelTransport } from '../peer/rtc/data-channel-transport.js';
 import type {
@@ -55,19 +55,9 @@ export function benchRtc(
   marks?: ConnectionMarks[],
 ): RtcPort {
   const port =
-    stack === 'wrtc'
-      ? wrtcRtc({ tuning })
-      : weriftRtc({
-          config: {
-            iceAdditionalHostAddresses: ['127.0.0.1'],
-            iceUseIpv4: false,
-            iceUseIpv6: false,
-          },
-          tuning,
-        });
+    stack === 'wrtc' ? wrtcRtc({ tuning }) : weriftRtc({ config: WERIFT_LOOPBACK, tuning });
   return {
-    name: port.name,
-    tuning: port.tuning,
+    ...port, // its codec too
     createConnection: (config) => {
       const inner = port.createConnection(config);
       made.add(inner);

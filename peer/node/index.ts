@@ -9,6 +9,7 @@ export {
   weriftRtc,
   neutraliseWeriftDefaultStun,
   WERIFT_TUNING,
+  WERIFT_LOOPBACK,
   type WeriftRtcOptions,
 } from './werift-rtc.js';
 export { nativeEd25519Verify } from './ed25519.js';

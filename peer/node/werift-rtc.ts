@@ -11,6 +11,7 @@ import { zlibCodec } from './zlib-codec.js';
 import type {
   DataChannelLike,
   DataChannelTuning,
+  RtcCandidate,
   RtcConfig,
   RtcConnection,
   RtcConnectionState,
@@ -76,6 +77,17 @@ export const WERIFT_TUNING: DataChannelTuning = {
   highWaterBytes: 256 * 1024,
   lowWaterBytes: 64 * 1024,
   compress: 'auto',
+};
+
+/**
+ * werift's host-address options for a machine or namespace that has only loopback (tests,
+ * benchmarks): werift skips internal interfaces, so it gathers nothing there unless 127.0.0.1
+ * is named; its own interface enumeration is turned off so it stays on loopback anywhere.
+ */
+export const WERIFT_LOOPBACK: Partial<PeerConfig> = {
+  iceAdditionalHostAddresses: ['127.0.0.1'],
+  iceUseIpv4: false,
+  iceUseIpv6: false,
 };
 
 export interface WeriftRtcOptions {
@@ -148,11 +160,7 @@ class WeriftConnection implements RtcConnection {
     await this.pc.setRemoteDescription(new RTCSessionDescription(answer.sdp, 'answer'));
   }
 
-  async addCandidate(candidate: {
-    candidate: string;
-    sdpMid: string | null;
-    sdpMLineIndex: number | null;
-  }): Promise<void> {
+  async addCandidate(candidate: RtcCandidate): Promise<void> {
     await this.pc.addIceCandidate({
       candidate: candidate.candidate,
       ...(candidate.sdpMid !== null ? { sdpMid: candidate.sdpMid } : {}),
@@ -168,11 +176,7 @@ class WeriftConnection implements RtcConnection {
     return description(this.pc.remoteDescription);
   }
 
-  onCandidate(
-    listener: (
-      candidate: { candidate: string; sdpMid: string | null; sdpMLineIndex: number | null } | null,
-    ) => void,
-  ): () => void {
+  onCandidate(listener: (candidate: RtcCandidate | null) => void): () => void {
     const { unSubscribe } = this.pc.onIceCandidate.subscribe((candidate) => {
       if (!candidate?.candidate) return listener(null);
       listener({

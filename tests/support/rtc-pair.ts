@@ -1,4 +1,4 @@
-import { weriftRtc } from '../../peer/node/werift-rtc.js';
+import { WERIFT_LOOPBACK, weriftRtc } from '../../peer/node/werift-rtc.js';
 import { wrtcRtc } from '../../peer/node/wrtc-rtc.js';
 import type { DataChannelTransport } from '../../peer/rtc/data-channel-transport.js';
 import { RtcAttempt } from '../../peer/rtc/rtc-attempt.js';
@@ -18,7 +18,7 @@ export const RTC_PAIRS: ReadonlyArray<[RtcStack, RtcStack]> = RTC_STACKS.flatMap
 export function testRtc(stack: RtcStack, tuning: Partial<DataChannelTuning> = {}): RtcPort {
   if (stack === 'wrtc') return wrtcRtc({ tuning });
   return weriftRtc({
-    config: { iceAdditionalHostAddresses: ['127.0.0.1'], iceUseIpv4: false, iceUseIpv6: false },
+    config: WERIFT_LOOPBACK,
     tuning,
   });
 }

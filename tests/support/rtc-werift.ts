@@ -4,7 +4,7 @@ import {
   type PeerConfig,
   type RTCDataChannel,
 } from 'werift';
-import { neutraliseWeriftDefaultStun } from '../../peer/node/werift-rtc.js';
+import { neutraliseWeriftDefaultStun, WERIFT_LOOPBACK } from '../../peer/node/werift-rtc.js';
 import { MessageQueue, type Negotiation, type TestChannel, type TestRtcPeer } from './rtc-peer.js';
 
 /**
@@ -13,12 +13,7 @@ import { MessageQueue, type Negotiation, type TestChannel, type TestRtcPeer } fr
  * gather nothing in a loopback-only namespace without `iceAdditionalHostAddresses`; turning off
  * its own IPv4/IPv6 interface enumeration keeps it on loopback even outside a namespace.
  */
-export const WERIFT_LOOPBACK_CONFIG: Partial<PeerConfig> = {
-  iceServers: [],
-  iceAdditionalHostAddresses: ['127.0.0.1'],
-  iceUseIpv4: false,
-  iceUseIpv6: false,
-};
+export const WERIFT_LOOPBACK_CONFIG: Partial<PeerConfig> = { iceServers: [], ...WERIFT_LOOPBACK };
 
 /** A werift peer connection for tests (STUN fallback neutralised, loopback configuration). */
 export function createWeriftConnection(config: Partial<PeerConfig> = {}): RTCPeerConnection {
