@@ -6,7 +6,9 @@ import type { JsonObject } from '../../shared/json.js';
 /** The synced collections of a mesh. Applications should not write them directly. */
 export const MEMBERS = '_mesh.members';
 export const INVITES = '_mesh.invites';
-export const MESH_COLLECTIONS = [MEMBERS, INVITES] as const;
+/** Where each device listens for direct connections, written by the device itself. */
+export const ENDPOINTS = '_mesh.endpoints';
+export const MESH_COLLECTIONS = [MEMBERS, INVITES, ENDPOINTS] as const;
 
 /** One device of the mesh, as every member sees it once synced. */
 export interface MemberInfo {
