@@ -1,8 +1,9 @@
 /**
  * Benchmark entry: `npm run bench` runs them all, `npm run bench -- <name> [...]` only those.
  * Loopback only: sqlite-sync uses files in a temporary directory and a child process's pipes;
- * signaling runs a server on 127.0.0.1 (port 0) in a child process.
+ * signaling runs a server on 127.0.0.1 (port 0) in a child process; direct listens on 127.0.0.1.
  */
+import { direct } from './direct.js';
 import { fullSync } from './full-sync.js';
 import { incremental } from './incremental.js';
 import { qr } from './qr.js';
@@ -20,6 +21,7 @@ const BENCHMARKS: Readonly<Record<string, () => Promise<void>>> = {
   'secure-sync': secureSync,
   signaling,
   rtc,
+  direct,
 };
 
 async function main(names: readonly string[]): Promise<number> {

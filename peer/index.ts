@@ -21,6 +21,19 @@ export type * from './store/store-port.js';
 export { MemoryStore } from './store/memory-store.js';
 export type * from './transport/transport-port.js';
 export { createMemoryTransportPair, type MemoryPairOptions } from './transport/memory-transport.js';
+export {
+  WebSocketTransport,
+  type WebSocketTransportOptions,
+} from './transport/web-socket-transport.js';
+export { HttpTransport, type HttpTransportOptions } from './transport/http-transport.js';
+export type * from './transport/fetch-port.js';
+export {
+  createDirectDialer,
+  type DirectDialer,
+  type DirectDialerPorts,
+  type DialOptions,
+} from './transport/direct-dialer.js';
+export { DIRECT_PATHS, endpointUrl } from '../shared/direct/direct-paths.js';
 export { joinRecord, visibleValue, isVisible } from './merge.js';
 // Identity, the mesh and the secure session.
 export {
@@ -91,3 +104,10 @@ export {
   type RtcSignal,
   type SignalCandidate,
 } from '../shared/signaling/rtc-signals.js';
+// Staying connected: the mesh manager.
+export { MeshManager } from './manager/mesh-manager.js';
+export type * from './manager/manager-types.js';
+export type { PathAttempt } from './manager/ladder.js';
+export type { PathKind } from './manager/paths.js';
+export { EndpointBook, readEndpointRecord, type EndpointSource } from './manager/endpoint-book.js';
+export { ENDPOINTS } from './mesh/member-record.js';

@@ -48,6 +48,9 @@ export const ERROR_CODES = [
   'LIMIT_REACHED',
   /** The addressee cannot take more now (its send buffer is full); the message was dropped. */
   'OVERLOADED',
+  // Direct connections.
+  /** A direct connection from a source address the listener does not take (not local). */
+  'ADDRESS_REFUSED',
   // Bad input from the application (programmer errors: thrown, never sent).
   'INVALID_ID',
   'INVALID_VALUE',

@@ -9,7 +9,8 @@ import { ENDPOINTS } from '../mesh/member-record.js';
 import type { Peer } from '../peer.js';
 
 /** Where a device's direct endpoints came from (for status). */
-export type EndpointSource = 'mesh' | 'connection-string' | 'token' | 'manual' | 'mdns';
+export type EndpointSource =
+  'mesh' | 'signaling' | 'connection-string' | 'token' | 'manual' | 'mdns';
 
 interface Entry {
   endpoints: Endpoint[];
@@ -53,8 +54,8 @@ export function endpointRecord(endpoints: readonly Endpoint[], at: number): Json
 
 /**
  * Every direct endpoint known per device, from every source: the mesh's synced `_mesh.endpoints`
- * records (each device publishes its listener there), connection strings, invite and offer
- * tokens, mDNS, or the application. Manual sources come first when dialing.
+ * records (each device publishes its listener there), sealed `where` signals through the
+ * signaling server, connection strings, invite and offer tokens, mDNS, or the application. Manual sources come first when dialing.
  */
 export class EndpointBook {
   private readonly entries = new Map<DeviceId, Entry[]>();
@@ -122,5 +123,5 @@ export class EndpointBook {
 }
 
 function rank(source: EndpointSource): number {
-  return ['manual', 'connection-string', 'token', 'mdns', 'mesh'].indexOf(source);
+  return ['manual', 'connection-string', 'token', 'signaling', 'mdns', 'mesh'].indexOf(source);
 }

@@ -4,7 +4,8 @@ import { Backoff, type BackoffOptions } from '../signaling/backoff.js';
 import type { SyncSession } from '../sync/session.js';
 import type { Timers } from '../sync/session-types.js';
 import type { PathAttempt } from './ladder.js';
-import type { LinkState } from './manager-types.js';
+import type { EndpointBook } from './endpoint-book.js';
+import type { LinkState, PeerLinkStatus } from './manager-types.js';
 import { pathRank } from './paths.js';
 
 /** Who started a session, which decides between two sessions of equal rank. */
@@ -100,6 +101,28 @@ export class PeerLink {
     this.cancel('sync');
     this.cancel('upgrade');
     return session;
+  }
+
+  /** The status line of this device; `localHead` is our store's head. */
+  status(context: { localHead: number; book: EndpointBook; online: boolean }): PeerLinkStatus {
+    const session = this.session?.status();
+    return {
+      device: this.device,
+      state: this.state,
+      transport: session?.transport ?? null,
+      why: this.why,
+      attempts: [...this.attempts],
+      startedBy: this.startedBy,
+      connectedAt: this.connectedAt,
+      lastSyncAt: this.lastSyncAt,
+      retryAt: this.retryAt,
+      pendingChanges: session ? Math.max(0, context.localHead - session.cursorOut) : 0,
+      bytesIn: this.bytesIn + (session?.bytesIn ?? 0),
+      bytesOut: this.bytesOut + (session?.bytesOut ?? 0),
+      endpoints: context.book.get(this.device),
+      endpointSources: context.book.sources(this.device),
+      online: context.online,
+    };
   }
 
   /** Stops everything (the manager stops); the session is closed by the caller. */

@@ -1,14 +1,15 @@
 import { Emitter, type Unsubscribe } from '../../shared/emitter.js';
-import { MeshsyncError, toMeshsyncError } from '../../shared/errors.js';
+import { MeshsyncError } from '../../shared/errors.js';
 import type { DeviceId } from '../../shared/ids.js';
 import { silentLogger, type Logger } from '../../shared/log.js';
 import { roomKeys } from '../../shared/secure/room.js';
 import type { Endpoint } from '../../shared/token/endpoint.js';
-import { ENDPOINTS, MEMBERS, readMember } from '../mesh/member-record.js';
+import { MEMBERS, readMember } from '../mesh/member-record.js';
 import type { SyncSession } from '../sync/session.js';
 import { realTimers, type SyncOptions, type Timers } from '../sync/session-types.js';
-import { EndpointBook, endpointRecord, type EndpointSource } from './endpoint-book.js';
-import { checkPositive, Heartbeat } from './heartbeat.js';
+import { EndpointAnnouncer } from './endpoint-announcer.js';
+import { EndpointBook, type EndpointSource } from './endpoint-book.js';
+import { checkPositive, Upkeep } from './upkeep.js';
 import { climb, summarise } from './ladder.js';
 import { PeerLink, prefers, type StartedBy } from './link.js';
 import type {
@@ -18,6 +19,7 @@ import type {
   PeerLinkStatus,
 } from './manager-types.js';
 import { directPath, pathRank, rtcPath, type PathOpener } from './paths.js';
+import { followSources } from './sources.js';
 
 /**
  * Keeps this device connected and in sync with the other members of its mesh. Per device it
@@ -39,11 +41,10 @@ export class MeshManager {
   private readonly random: () => number;
   private readonly log: Logger;
   private readonly sync: SyncOptions;
-  private readonly heartbeat: Heartbeat;
+  private readonly upkeep: Upkeep;
   private readonly room: string;
-  private readonly o: Required<
-    Pick<MeshManagerOptions, 'maxPeers' | 'connectTimeoutMs' | 'upgradeRetryMs' | 'syncIntervalMs'>
-  >;
+  private readonly o: { maxPeers: number; connectTimeoutMs: number; upgradeRetryMs: number };
+  private readonly announcer: EndpointAnnouncer;
   private localHead = 0;
   private started = false;
   private stopped = false;
@@ -58,7 +59,6 @@ export class MeshManager {
       maxPeers: checkPositive('maxPeers', options.maxPeers, 16),
       connectTimeoutMs: checkPositive('connectTimeoutMs', options.connectTimeoutMs, 10_000),
       upgradeRetryMs: checkPositive('upgradeRetryMs', options.upgradeRetryMs, 60_000),
-      syncIntervalMs: checkPositive('syncIntervalMs', options.syncIntervalMs, 300_000),
     };
     this.timers = options.timers ?? realTimers;
     this.now = options.now ?? Date.now;
@@ -66,10 +66,13 @@ export class MeshManager {
     this.log = options.logger ?? silentLogger;
     this.sync = options.sync ?? {};
     this.room = roomKeys(mesh.meshSecret).roomId;
-    this.heartbeat = new Heartbeat({
+    this.announcer = new EndpointAnnouncer(mesh, options.endpoints, rtc, this.log);
+    this.upkeep = new Upkeep({
       everyMs: checkPositive('heartbeatMs', options.heartbeatMs, 15_000),
       timeoutMs: checkPositive('heartbeatTimeoutMs', options.heartbeatTimeoutMs, 10_000),
+      syncIntervalMs: checkPositive('syncIntervalMs', options.syncIntervalMs, 300_000),
       timers: this.timers,
+      log: this.log,
     });
     if (rtc && signaling) this.paths.push(rtcPath(rtc, signaling, this.room));
     if (dialer) {
@@ -93,7 +96,7 @@ export class MeshManager {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const { mesh, rtc, signaling, listener } = this.options;
+    const { mesh, signaling } = this.options;
     const peer = mesh.peer;
     this.localHead = await peer.replica.store.lastSeq();
     this.offs.push(
@@ -104,38 +107,31 @@ export class MeshManager {
       await this.book.follow(peer, (device) => this.kick(device)),
       peer.collection(MEMBERS).subscribe((change) => this.onMember(change.id, change.value)),
     );
-    if (signaling) {
-      this.offs.push(
-        signaling.on('online', ({ room, device }) => {
-          if (room === this.room) this.kick(device);
-        }),
-        signaling.on('joined', ({ room, members }) => {
-          if (room === this.room) for (const device of members) this.kick(device);
-        }),
-        signaling.on('offline', ({ room }) => {
-          if (room === this.room) this.queueStatus();
-        }),
-      );
-    }
-    if (rtc) {
-      this.offs.push(
-        rtc.on('session', ({ device, session }) =>
-          this.adopt(device, session, device < this.device ? 'them' : 'us'),
-        ),
-      );
-    }
-    if (listener) {
-      this.offs.push(
-        listener.on('session', (session) => {
-          const device = session.remoteDevice ?? session.transport.remoteDevice;
-          if (device) this.adopt(device, session, 'them');
-          else session.close('no authenticated device');
-        }),
-      );
-    }
-    await this.publishEndpoints();
+    this.offs.push(
+      ...followSources(this.device, this.room, this.options, {
+        seen: (device) => {
+          this.announcer.tell(device);
+          this.kick(device);
+        },
+        gone: (device) => {
+          this.announcer.forget(device);
+          this.queueStatus();
+        },
+        session: (device, session, by) => this.adopt(device, session, by),
+        endpoints: (device, endpoints) => {
+          this.announcer.tell(device);
+          if (this.book.set(device, endpoints, 'signaling')) this.kick(device);
+        },
+      }),
+    );
+    await this.announcer.publish(this.now());
     for (const device of this.book.devices()) this.kick(device);
-    if (signaling) for (const device of signaling.members(this.room)) this.kick(device);
+    if (signaling) {
+      for (const device of signaling.members(this.room)) {
+        this.announcer.tell(device);
+        this.kick(device);
+      }
+    }
   }
 
   /** Closes every session the manager keeps and stops all timers. Idempotent. */
@@ -265,7 +261,7 @@ export class MeshManager {
 
   private async mayConnect(link: PeerLink): Promise<boolean> {
     const sources = this.book.sources(link.device);
-    const asked = sources.some((s) => s !== 'mesh' && s !== 'mdns');
+    const asked = sources.some((s) => s !== 'mesh' && s !== 'mdns' && s !== 'signaling');
     if (asked || (await this.options.mesh.admits(link.device))) return true;
     link.state = 'idle';
     link.why = 'not a member of this mesh (or revoked)';
@@ -315,8 +311,8 @@ export class MeshManager {
     const previous = link.take(session, by, listeners, this.now());
     link.why = why ?? `${kind}: started by the other device`;
     previous?.close(`moved to ${kind}`);
-    this.heartbeat.watch(link, session, (reason) => session.close(reason));
-    link.schedule('sync', this.o.syncIntervalMs, () => this.periodicSync(link, session));
+    this.upkeep.watch(link, session, (reason) => session.close(reason));
+    this.upkeep.syncEvery(link, session);
     this.planUpgrade(link);
     this.emitter.emit('session', { device, session });
     this.emitter.emit('peer', this.linkStatus(link));
@@ -335,18 +331,6 @@ export class MeshManager {
     }
   }
 
-  private periodicSync(link: PeerLink, session: SyncSession): void {
-    if (link.session !== session) return;
-    session.sync().catch((err: unknown) => {
-      const error = toMeshsyncError(err, 'CLOSED');
-      this.log.warn('mesh manager: periodic sync failed', {
-        device: link.device,
-        code: error.code,
-      });
-    });
-    link.schedule('sync', this.o.syncIntervalMs, () => this.periodicSync(link, session));
-  }
-
   /** On a worse path than the best configured one: try the better ones again later. */
   private planUpgrade(link: PeerLink): void {
     const current = link.session;
@@ -358,7 +342,11 @@ export class MeshManager {
 
   private async upgrade(link: PeerLink, better: PathOpener[]): Promise<void> {
     const current = link.session;
-    if (!current || link.climbing) return;
+    if (!current) return;
+    if (link.climbing) {
+      this.planUpgrade(link); // a climb is under way: look again later
+      return;
+    }
     const control = new AbortController();
     link.climbing = control;
     const result = await climb(link.device, better, {
@@ -393,38 +381,11 @@ export class MeshManager {
     }
   }
 
-  private async publishEndpoints(): Promise<void> {
-    const endpoints = this.options.endpoints?.() ?? [];
-    const endpointsCollection = this.options.mesh.peer.collection(ENDPOINTS);
-    const current = await endpointsCollection.get(this.device);
-    const record = endpointRecord(endpoints, this.now());
-    if (JSON.stringify(current?.endpoints ?? []) === JSON.stringify(record.endpoints)) return;
-    if (endpoints.length === 0 && current === null) return;
-    await endpointsCollection.put(this.device, record);
-  }
-
   // ---- status ----------------------------------------------------------------------------
 
   private linkStatus(link: PeerLink): PeerLinkStatus {
-    const session = link.session?.status();
     const online = this.options.signaling?.members(this.room).includes(link.device) ?? false;
-    return {
-      device: link.device,
-      state: link.state,
-      transport: session?.transport ?? null,
-      why: link.why,
-      attempts: [...link.attempts],
-      startedBy: link.startedBy,
-      connectedAt: link.connectedAt,
-      lastSyncAt: link.lastSyncAt,
-      retryAt: link.retryAt,
-      pendingChanges: session ? Math.max(0, this.localHead - session.cursorOut) : 0,
-      bytesIn: link.bytesIn + (session?.bytesIn ?? 0),
-      bytesOut: link.bytesOut + (session?.bytesOut ?? 0),
-      endpoints: this.book.get(link.device),
-      endpointSources: this.book.sources(link.device),
-      online,
-    };
+    return link.status({ localHead: this.localHead, book: this.book, online });
   }
 
   private queueStatus(): void {

@@ -5,6 +5,19 @@ export { APPLICATION_ID, SCHEMA_VERSION } from './sqlite-schema.js';
 export { StreamTransport, type StreamTransportOptions } from './stream-transport.js';
 export { qrPng, decodeQrPng, type QrPngOptions } from './qr-png.js';
 export { nodeWebSocket } from './web-socket.js';
+export { nodeDirectDialer } from './direct-dialer.js';
+export {
+  DirectListener,
+  type DirectListenerOptions,
+  type DirectListenerEvents,
+} from './direct-listener.js';
+export {
+  DirectServer,
+  type DirectServerOptions,
+  type DirectServerEvents,
+  type RefusedInfo,
+} from './direct-server.js';
+export { isLocalAddress } from './address-filter.js';
 export {
   weriftRtc,
   neutraliseWeriftDefaultStun,

@@ -11,6 +11,7 @@ import { defaultRandom } from '../replica.js';
 import type { SignalingClient } from '../signaling/signaling-client.js';
 import type { SyncSession } from '../sync/session.js';
 import type { SyncOptions } from '../sync/session-types.js';
+import { checkEndpoint, type Endpoint } from '../../shared/token/endpoint.js';
 import { RtcAttempt } from './rtc-attempt.js';
 import type { RtcIceServer, RtcPort } from './rtc-port.js';
 
@@ -43,6 +44,8 @@ export interface RtcConnectorEvents extends Record<string, unknown> {
   session: { device: DeviceId; session: SyncSession };
   /** A connection to or from `device` failed or was refused, and why. */
   failed: { device: DeviceId; error: MeshsyncError };
+  /** A member told where it listens for direct connections (a sealed `where` signal). */
+  endpoints: { device: DeviceId; endpoints: Endpoint[] };
 }
 
 interface Waiter {
@@ -133,6 +136,19 @@ export class RtcConnector {
       }
     }
     return waiter.promise;
+  }
+
+  /**
+   * Tells `device` where this device listens for direct connections, in a sealed signal (only
+   * members can read it): the fallback when WebRTC does not work.
+   */
+  tellEndpoints(device: DeviceId, endpoints: readonly Endpoint[]): Promise<void> {
+    if (this.stopped) return Promise.reject(new MeshsyncError('CLOSED', 'connector stopped'));
+    const e = endpoints.slice(0, 4).map((x) => {
+      checkEndpoint(x);
+      return x.tls ? { host: x.host, port: x.port, tls: true } : { host: x.host, port: x.port };
+    });
+    return this.send(device, { v: 1, t: 'where', e });
   }
 
   /** Closes every connection and stops listening for signals. */
@@ -309,6 +325,19 @@ export class RtcConnector {
           attempt.abort(new MeshsyncError('REMOTE_ERROR', `${from} gave up: ${signal.reason}`));
         }
         return;
+      case 'where': {
+        if (!(await this.options.mesh.admits(from))) return;
+        const endpoints: Endpoint[] = [];
+        for (const e of signal.e) {
+          try {
+            endpoints.push(checkEndpoint(e));
+          } catch {
+            // an address that is not one: skip it
+          }
+        }
+        this.emitter.emit('endpoints', { device: from, endpoints });
+        return;
+      }
     }
   }
 

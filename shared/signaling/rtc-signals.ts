@@ -1,4 +1,5 @@
 import { MeshsyncError } from '../errors.js';
+import { MAX_ENDPOINTS } from '../token/endpoint.js';
 import {
   arr,
   bool,
@@ -21,7 +22,8 @@ import {
  * - `knock`: "offer me a connection" (from the device that does not offer; see `isInitiator`);
  * - `offer` / `answer`: the SDP;
  * - `candidates`: trickled ICE candidates, batched; `done` once gathering is complete;
- * - `bye`: the attempt is abandoned (timeout, refusal), with the reason.
+ * - `bye`: the attempt is abandoned (timeout, refusal), with the reason;
+ * - `where`: the sender's direct endpoints (where it listens), for when WebRTC fails. No attempt.
  */
 export const RTC_SIGNAL_VERSION = 1;
 export const MAX_SDP_CHARS = 12 * 1024;
@@ -39,7 +41,14 @@ export type RtcSignal =
   | { v: 1; t: 'offer'; a: string; sdp: string }
   | { v: 1; t: 'answer'; a: string; sdp: string }
   | { v: 1; t: 'candidates'; a: string; c: SignalCandidate[]; done: boolean }
-  | { v: 1; t: 'bye'; a: string; reason: string };
+  | { v: 1; t: 'bye'; a: string; reason: string }
+  | { v: 1; t: 'where'; e: SignalEndpoint[] };
+
+export interface SignalEndpoint {
+  host: string;
+  port: number;
+  tls?: boolean;
+}
 
 const version = literal(RTC_SIGNAL_VERSION);
 const attempt = str({ min: 16, max: 16, pattern: ATTEMPT_PATTERN });
@@ -50,6 +59,18 @@ const candidate: Schema<SignalCandidate> = obj({
   sdpMid: nullable(str({ max: 64, pattern: /^[\x21-\x7e]*$/ })),
   sdpMLineIndex: nullable(int({ min: 0, max: 64 })),
 });
+
+const endpoint: Schema<SignalEndpoint> = (v, path) => {
+  if (!isPlainObject(v)) return fail(path, 'object', v);
+  for (const key in v) {
+    if (key !== 'host' && key !== 'port' && key !== 'tls')
+      fail(`${path}.${key}`, 'no such field', v[key]);
+  }
+  const host = str({ min: 1, max: 253, pattern: /^[A-Za-z0-9.:-]+$/ })(v.host, `${path}.host`);
+  const port = int({ min: 1, max: 65535 })(v.port, `${path}.port`);
+  if (v.tls === undefined) return { host, port };
+  return { host, port, tls: bool(v.tls, `${path}.tls`) };
+};
 
 const SCHEMAS: Record<RtcSignal['t'], Schema<RtcSignal>> = {
   knock: obj({ v: version, t: literal('knock'), a: attempt }),
@@ -63,6 +84,7 @@ const SCHEMAS: Record<RtcSignal['t'], Schema<RtcSignal>> = {
     done: bool,
   }),
   bye: obj({ v: version, t: literal('bye'), a: attempt, reason: str({ max: 200 }) }),
+  where: obj({ v: version, t: literal('where'), e: arr(endpoint, { max: MAX_ENDPOINTS }) }),
 };
 
 /** Validates an opened signal's JSON value; BAD_MESSAGE / UNKNOWN_MESSAGE when wrong. */

@@ -30,6 +30,16 @@ describe('rtc signals', () => {
         done: true,
       },
       { v: 1, t: 'bye', a, reason: 'timed out' },
+      { v: 1, t: 'where', e: [] },
+      {
+        v: 1,
+        t: 'where',
+        e: [
+          { host: '10.0.0.2', port: 8787 },
+          { host: 'fd00::2', port: 1, tls: true },
+          { host: 'nas.local', port: 65535, tls: false },
+        ],
+      },
     ];
     for (const signal of good) expect(parseRtcSignal(signal)).toEqual(signal);
   });
@@ -72,6 +82,16 @@ describe('rtc signals', () => {
       ],
       [{ v: 1, t: 'candidates', a, c: [{ ...candidate, proto: 'x' }], done: false }, 'BAD_MESSAGE'],
       [{ v: 1, t: 'bye', a, reason: 'x'.repeat(201) }, 'BAD_MESSAGE'],
+      [{ v: 1, t: 'where' }, 'BAD_MESSAGE'],
+      [{ v: 1, t: 'where', e: [], a }, 'BAD_MESSAGE'],
+      [{ v: 1, t: 'where', e: Array(5).fill({ host: '10.0.0.1', port: 1 }) }, 'BAD_MESSAGE'],
+      [{ v: 1, t: 'where', e: [{ host: '10.0.0.1', port: 0 }] }, 'BAD_MESSAGE'],
+      [{ v: 1, t: 'where', e: [{ host: '10.0.0.1', port: 70000 }] }, 'BAD_MESSAGE'],
+      [{ v: 1, t: 'where', e: [{ host: '10.0.0.1', port: '80' }] }, 'BAD_MESSAGE'],
+      [{ v: 1, t: 'where', e: [{ host: 'a/b', port: 80 }] }, 'BAD_MESSAGE'],
+      [{ v: 1, t: 'where', e: [{ host: 'x'.repeat(254), port: 80 }] }, 'BAD_MESSAGE'],
+      [{ v: 1, t: 'where', e: [{ host: 'h', port: 80, tls: 'yes' }] }, 'BAD_MESSAGE'],
+      [{ v: 1, t: 'where', e: [{ host: 'h', port: 80, path: '/' }] }, 'BAD_MESSAGE'],
     ];
     for (const [value, code] of bad)
       expect(

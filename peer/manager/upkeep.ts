@@ -1,4 +1,5 @@
-import { MeshsyncError } from '../../shared/errors.js';
+import { MeshsyncError, toMeshsyncError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
 import type { SyncSession } from '../sync/session.js';
 import type { Timers } from '../sync/session-types.js';
 import type { PeerLink } from './link.js';
@@ -15,13 +16,38 @@ export function checkPositive(name: string, value: number | undefined, fallback:
 }
 
 /**
+ * What keeps a kept session alive and in sync.
+ *
  * Dead-peer detection: every `everyMs` the session pulls (cheap when in sync, and it is the
  * periodic pull too). A pull that neither finishes nor shows progress for `timeoutMs` means the
  * other device or the path is gone: the session is closed, and the manager reconnects. A long
  * transfer is not mistaken for a dead peer: every page it moves counts as an answer.
  */
-export class Heartbeat {
-  constructor(private readonly o: { everyMs: number; timeoutMs: number; timers: Timers }) {}
+export class Upkeep {
+  constructor(
+    private readonly o: {
+      everyMs: number;
+      timeoutMs: number;
+      syncIntervalMs: number;
+      timers: Timers;
+      log: Logger;
+    },
+  ) {}
+
+  /** A full sync (pull and push) every `syncIntervalMs`, whatever else happens. */
+  syncEvery(link: PeerLink, session: SyncSession): void {
+    link.schedule('sync', this.o.syncIntervalMs, () => {
+      if (link.session !== session) return;
+      session.sync().catch((err: unknown) => {
+        const error = toMeshsyncError(err, 'CLOSED');
+        this.o.log.warn('mesh manager: periodic sync failed', {
+          device: link.device,
+          code: error.code,
+        });
+      });
+      this.syncEvery(link, session);
+    });
+  }
 
   watch(link: PeerLink, session: SyncSession, dead: (reason: string) => void): void {
     link.schedule('heartbeat', this.o.everyMs, () => this.beat(link, session, dead));
