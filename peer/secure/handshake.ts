@@ -258,7 +258,9 @@ class Handshake {
 
   private send(frame: Uint8Array): void {
     this.raw.send(frame).catch((err: unknown) => {
-      this.fail(toMeshsyncError(err, 'CLOSED'), false);
+      // In line with the frames too: a refusal that is already queued is read before this
+      // failure counts, so the refusal's code wins over CLOSED.
+      this.inbound = this.inbound.then(() => this.fail(toMeshsyncError(err, 'CLOSED'), false));
     });
   }
 
