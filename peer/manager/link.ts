@@ -125,6 +125,14 @@ export class PeerLink {
     };
   }
 
+  /** The device was revoked: its session closes and nothing is tried again. */
+  revoke(): void {
+    this.dispose();
+    this.release()?.close('device revoked');
+    this.state = 'idle';
+    this.why = 'revoked';
+  }
+
   /** Stops everything (the manager stops); the session is closed by the caller. */
   dispose(): void {
     this.climbing?.abort();

@@ -22,13 +22,11 @@ import { directPath, pathRank, rtcPath, type PathOpener } from './paths.js';
 import { followSources } from './sources.js';
 
 /**
- * Keeps this device connected and in sync with the other members of its mesh. Per device it
- * climbs the ladder WebRTC -> direct WebSocket -> HTTP (each rung after the one before failed,
- * was not possible, or timed out, with the reason kept), retries the better paths later and
- * moves over when one works, checks idle sessions with a heartbeat, reconnects with backoff and
- * jitter, and keeps at most `maxPeers` devices. Sessions either side starts are kept alike.
- * Syncs on connect, on every local change (the session's debounced "changed" notice) and
- * periodically.
+ * Keeps this device connected to and in sync with the other members of its mesh. Per device it
+ * climbs the ladder WebRTC -> WebSocket -> HTTP (each rung after the one before failed, was not
+ * possible or timed out; the reasons kept), retries better paths later, checks idle sessions
+ * with a heartbeat, reconnects with backoff and jitter, and keeps at most `maxPeers` devices.
+ * Syncs on connect, on local changes (the session's "changed" notice) and periodically.
  */
 export class MeshManager {
   readonly book = new EndpointBook();
@@ -149,6 +147,11 @@ export class MeshManager {
   addEndpoints(device: DeviceId, endpoints: Endpoint[], source: EndpointSource = 'manual'): void {
     this.book.set(device, endpoints, source);
     this.kick(device, true);
+  }
+
+  /** Forgets what `source` said about `device` (an mDNS goodbye, say); its session stays. */
+  removeEndpoints(device: DeviceId, source: EndpointSource): void {
+    if (this.book.set(device, [], source)) this.queueStatus();
   }
 
   /** A connection string (`meshsync://host:port?id=...`): connects to that device. */
@@ -373,10 +376,7 @@ export class MeshManager {
     const link = this.links.get(device as DeviceId);
     if (member && member.revokedAt === undefined) this.kick(device as DeviceId);
     else if (link && member?.revokedAt !== undefined) {
-      link.dispose();
-      link.release()?.close('device revoked');
-      link.state = 'idle';
-      link.why = 'revoked';
+      link.revoke();
       this.queueStatus();
     }
   }
