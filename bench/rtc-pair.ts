@@ -220,8 +220,9 @@ export function messageBytesOf(side: RawSide): number {
 }
 
 /**
- * UDP datagrams the kernel dropped for a full socket receive buffer (`RcvbufErrors` of
- * /proc/net/snmp: this network namespace only), or NaN where that cannot be read.
+ * UDP datagrams the kernel dropped for a full socket receive buffer, over IPv4 and IPv6
+ * (`RcvbufErrors` of /proc/net/snmp and `Udp6RcvbufErrors` of /proc/net/snmp6: this network
+ * namespace only; the stacks talk over ::1 as well as 127.0.0.1), or NaN where that cannot be read.
  */
 export function udpReceiveDrops(): number {
   try {
@@ -230,7 +231,11 @@ export function udpReceiveDrops(): number {
       .filter((line) => line.startsWith('Udp:'));
     const names = lines[0]?.split(/\s+/) ?? [];
     const values = lines[1]?.split(/\s+/) ?? [];
-    return Number(values[names.indexOf('RcvbufErrors')] ?? Number.NaN);
+    const v4 = Number(values[names.indexOf('RcvbufErrors')] ?? Number.NaN);
+    const v6 = readFileSync('/proc/net/snmp6', 'utf8')
+      .split('\n')
+      .find((line) => line.startsWith('Udp6RcvbufErrors'));
+    return v4 + (v6 === undefined ? 0 : Number(v6.split(/\s+/)[1]));
   } catch {
     return Number.NaN;
   }

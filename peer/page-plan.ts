@@ -70,15 +70,29 @@ export function planPage(
   if (page.to <= current)
     return { records: [], result: { cursor: current, written: [], conflicts: [] } };
   const from = originTag(peer, epoch);
-  const written = new Map<string, WrittenRecord>();
+  // What this page wrote so far, by collection and id (a page may hold a record twice).
+  const written = new Map<string, Map<string, WrittenRecord>>();
+  // Each record once, where it was first written, with its last state.
+  const rows: WrittenRecord[] = [];
   const conflicts: ConflictEntry[] = [];
   for (const row of page.rows) {
-    const key = recordKey(row.c, row.i);
-    const joined = joinRecord(written.get(key)?.state ?? record(row.c, row.i), row);
-    if (joined.changed)
-      written.set(key, { state: joined.state, origin: joined.sameAsIncoming ? from : null });
+    let inCollection = written.get(row.c);
+    if (!inCollection) written.set(row.c, (inCollection = new Map<string, WrittenRecord>()));
+    const earlier = inCollection.get(row.i);
+    const joined = joinRecord(earlier?.state ?? record(row.c, row.i), row);
+    if (joined.changed) {
+      const origin = joined.sameAsIncoming ? from : null;
+      if (earlier) {
+        earlier.state = joined.state;
+        earlier.origin = origin;
+      } else {
+        const entry = { state: joined.state, origin };
+        inCollection.set(row.i, entry);
+        rows.push(entry);
+      }
+    }
     for (const { field, winner, loser } of joined.conflicts) {
-      const conflictKey = `${key}\u0000${field}\u0000${loser.s}`;
+      const conflictKey = `${recordKey(row.c, row.i)}\u0000${field}\u0000${loser.s}`;
       conflicts.push({
         key: conflictKey,
         collection: row.c,
@@ -90,7 +104,6 @@ export function planPage(
       });
     }
   }
-  const rows = [...written.values()];
   return {
     records: rows,
     cursor: { peer, state: { seq: page.to, epoch, filter } },

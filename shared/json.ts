@@ -29,6 +29,8 @@ export function checkJsonValue(
     default:
       if (value === null) return;
   }
+  // Most structured values are valid: check them without allocating, then walk again for the path.
+  if (isJsonWithin(value, 0)) return;
   const stack: Array<[unknown, number, string]> = [[value, 0, path]];
   while (stack.length > 0) {
     const [v, depth, p] = stack.pop()!;
@@ -57,6 +59,37 @@ export function checkJsonValue(
       bad(code, p, 'a plain object or array');
     }
   }
+  // Unreachable: the walk refuses everything the quick check refused.
+  bad(code, path, 'JSON');
+}
+
+/**
+ * The same checks as `checkJsonValue` as a yes/no answer, without allocating. Recursive, but no
+ * deeper than `MAX_JSON_DEPTH`, so a hostile value cannot overflow the stack here either.
+ */
+function isJsonWithin(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (v === null) return true;
+  if (depth >= MAX_JSON_DEPTH) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!isJsonWithin(v[i], depth + 1)) return false;
+    return true;
+  }
+  if (!isPlainObject(v)) return false;
+  for (const key of Object.keys(v)) {
+    if (key === '__proto__' || !isJsonWithin(v[key], depth + 1)) return false;
+  }
+  return true;
 }
 
 function bad(code: ErrorCode, path: string, expected: string): never {

@@ -78,6 +78,8 @@ export class DataChannelTransport implements Transport {
   private readonly drained = new Set<() => void>();
   private readonly offs: Unsubscribe[] = [];
   private tail: Promise<void> = Promise.resolve();
+  /** Frames handed to `send` whose sending has not finished. */
+  private queued = 0;
   private partialDeflated: boolean | null = null;
   private lastWaitAt = Number.NEGATIVE_INFINITY;
   private disconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -117,9 +119,15 @@ export class DataChannelTransport implements Transport {
   send(frame: Uint8Array): Promise<void> {
     if (this.closed)
       return Promise.reject(new MeshsyncError('CLOSED', 'webrtc transport is closed'));
-    // Frames handed over before a close() still go, ahead of the goodbye.
-    const next = this.tail.then(() => this.sendNow(frame));
-    this.tail = next.catch(() => undefined);
+    // Frames handed over before a close() still go, ahead of the goodbye. With nothing queued,
+    // the frame goes at once rather than a microtask later (an ask must not wait behind work).
+    const next =
+      this.queued === 0 ? this.sendNow(frame) : this.tail.then(() => this.sendNow(frame));
+    this.queued++;
+    this.tail = next.then(
+      () => void this.queued--,
+      () => void this.queued--,
+    );
     return next;
   }
 
@@ -147,8 +155,12 @@ export class DataChannelTransport implements Transport {
     const packed = this.shouldDeflate() ? this.codec.deflate(frame) : null;
     const payload = packed ?? frame;
     for (const [chunk, last] of chunksOf(payload, this.chunkBytes)) {
-      if (this.channel.bufferedAmount > this.tuning.highWaterBytes) await this.drain();
-      this.assertOpen();
+      // The channel's state is read once per frame and after each wait: native stacks answer
+      // these getters from another thread. A channel closing meanwhile fails the send itself.
+      if (this.channel.bufferedAmount > this.tuning.highWaterBytes) {
+        await this.drain();
+        this.assertOpen();
+      }
       const message = chunkMessage(chunk, last, packed !== null);
       try {
         this.channel.send(message);

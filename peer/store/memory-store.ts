@@ -33,6 +33,8 @@ export class MemoryStore implements StorePort {
   private readonly meta = new Map<string, string>();
   private last = 0;
   private closed = false;
+  private lastName = '';
+  private lastCollection: Collection | undefined;
 
   async open(): Promise<void> {
     this.closed = false;
@@ -44,7 +46,7 @@ export class MemoryStore implements StorePort {
 
   async get(collection: CollectionName, id: RecordId): Promise<StoredRecord | undefined> {
     this.check();
-    return this.collections.get(collection)?.records.get(id);
+    return this.collection(collection)?.records.get(id);
   }
 
   async list(collection: CollectionName, options: ListOptions): Promise<StoredRecord[]> {
@@ -91,10 +93,10 @@ export class MemoryStore implements StorePort {
     this.check();
     const cursor =
       request.cursorPeer === undefined ? undefined : this.cursors.get(request.cursorPeer);
-    const update = plan({ record: (c, i) => this.collections.get(c)?.records.get(i), cursor });
+    const update = plan({ record: (c, i) => this.collection(c)?.records.get(i), cursor });
     // The plan is done and nothing has been touched: now apply everything at once.
     for (const { state, origin } of update.records) {
-      let col = this.collections.get(state.c);
+      let col = this.collection(state.c);
       if (!col) this.collections.set(state.c, (col = { records: new Map(), sorted: null }));
       const old = col.records.get(state.i);
       if (old) this.supersede(old.seq);
@@ -138,6 +140,17 @@ export class MemoryStore implements StorePort {
   async setMeta(key: string, value: string): Promise<void> {
     this.check();
     this.meta.set(key, value);
+  }
+
+  /** A collection by name; the last one asked for is remembered (pages mostly hold one). */
+  private collection(name: string): Collection | undefined {
+    if (name === this.lastName && this.lastCollection) return this.lastCollection;
+    const col = this.collections.get(name);
+    if (col) {
+      this.lastName = name;
+      this.lastCollection = col;
+    }
+    return col;
   }
 
   private check(): void {

@@ -1,4 +1,5 @@
 import { MeshsyncError } from '../../shared/errors.js';
+import { peekPageHead, type PageHead } from '../../shared/protocol/codec.js';
 import type { Message } from '../../shared/protocol/messages.js';
 import type { Timers } from './session-types.js';
 
@@ -13,6 +14,7 @@ interface Pending {
   resolve: (reply: Reply) => void;
   reject: (err: MeshsyncError) => void;
   timer: unknown;
+  onHead: ((head: PageHead) => void) | undefined;
 }
 
 /** Our outstanding requests by id, each with its own timeout. Ids are ours alone. */
@@ -32,15 +34,32 @@ export class PendingRequests {
     return id;
   }
 
-  /** Resolves with the reply of type `expect` to request `id`, or rejects on timeout. */
-  wait(id: number, expect: Message['type']): Promise<Reply> {
+  /**
+   * Resolves with the reply of type `expect` to request `id`, or rejects on timeout. `onHead`
+   * hears, once, the head of a page answering it as soon as the frame arrives (see `arrived`).
+   */
+  wait(id: number, expect: Message['type'], onHead?: (head: PageHead) => void): Promise<Reply> {
     return new Promise((resolve, reject) => {
       const timer = this.timers.setTimeout(() => {
         if (this.pending.delete(id))
           reject(new MeshsyncError('TIMEOUT', `no answer to request ${id}`));
       }, this.timeoutMs);
-      this.pending.set(id, { expect, resolve, reject, timer });
+      this.pending.set(id, { expect, resolve, reject, timer, onHead });
     });
+  }
+
+  /**
+   * A frame has arrived and waits its turn to be decoded: if it looks like a page answering a
+   * request that listens for heads, tell it now (a hint only: the decoded reply decides).
+   */
+  arrived(frame: Uint8Array): void {
+    const head = peekPageHead(frame);
+    if (!head) return;
+    const entry = this.pending.get(head.req);
+    const onHead = entry?.onHead;
+    if (!entry || !onHead) return;
+    entry.onHead = undefined;
+    onHead(head);
   }
 
   /** Delivers a reply; false (and nothing happens) if no request `id` of that type is waiting. */

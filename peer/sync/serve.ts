@@ -8,7 +8,8 @@ import { originTag } from '../../shared/record.js';
 import { encodeChangesFrame } from '../../shared/protocol/codec.js';
 import type { StorePort } from '../store/store-port.js';
 import type { Remote } from './handshake.js';
-import { buildPage } from './page-builder.js';
+import type { PageAhead, PageAsk } from './page-ahead.js';
+import { buildPage, type BuiltPage } from './page-builder.js';
 
 /** Room left in a frame for the header and the page's own fields. */
 const FRAME_SLACK = 4096;
@@ -29,23 +30,17 @@ export interface PageFrame {
 
 /**
  * Builds the `changes` frame of our changes after `after` for `remote`: the answer to its pull
- * (`push: false`) or a page we push (`push: true`).
+ * (`push: false`) or a page we push (`push: true`). With `ahead`, a page built in advance for
+ * this very request is used if the store has not changed since.
  */
 export async function pageFrame(
   store: StorePort,
   remote: Remote,
   request: { req: number; push: boolean; after: number; rows: number; bytes: number },
+  ahead?: PageAhead,
 ): Promise<PageFrame> {
-  const page = await buildPage(
-    store,
-    originTag(remote.device, remote.epoch),
-    request.after,
-    remote.want,
-    {
-      rows: Math.max(1, Math.min(request.rows, LIMITS.maxPageRows)),
-      bytes: pageBytesFor(remote, request.bytes),
-    },
-  );
+  const prepared = ahead && (await ahead.take(request, await store.lastSeq()));
+  const page = prepared || (await buildFor(store, remote, request));
   const frame = encodeChangesFrame(
     {
       req: request.req,
@@ -68,14 +63,33 @@ export async function pageFrame(
   return { frame, rows: page.count, to: page.to, head: page.head, more: page.more };
 }
 
-/** Answers the remote's pull with a page, or at once with an error if it cannot. */
+function buildFor(store: StorePort, remote: Remote, ask: PageAsk): Promise<BuiltPage> {
+  return buildPage(store, originTag(remote.device, remote.epoch), ask.after, remote.want, {
+    rows: Math.max(1, Math.min(ask.rows, LIMITS.maxPageRows)),
+    bytes: pageBytesFor(remote, ask.bytes),
+  });
+}
+
+/**
+ * Answers the remote's pull with a page, or at once with an error if it cannot. Then builds
+ * the page it will ask for next, if any, while it takes in this one.
+ */
 export async function answerPull(ctx: TransferContext, message: PullMessage): Promise<void> {
   // The remote has applied our changes up to `after`: pushes need not resend them.
   ctx.cursors.out = Math.max(ctx.cursors.out, message.after);
+  const { store } = ctx.replica;
   try {
-    const page = await pageFrame(ctx.replica.store, ctx.remote, { ...message, push: false });
+    const page = await pageFrame(store, ctx.remote, { ...message, push: false }, ctx.ahead);
     ctx.stats.rowsOut += page.rows;
     await ctx.sendAsync(page.frame);
+    if (page.more) {
+      const next = { after: page.to, rows: message.rows, bytes: message.bytes };
+      ctx.ahead.prepare(
+        next,
+        () => store.lastSeq(),
+        () => buildFor(store, ctx.remote, next),
+      );
+    }
   } catch (err) {
     // Whatever went wrong, the puller hears it now rather than after its timeout.
     ctx.refuse(message.req, toMeshsyncError(err, 'STORE_FAILED'));

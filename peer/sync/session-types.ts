@@ -19,9 +19,12 @@ export const realTimers: Timers = {
 export interface SyncOptions {
   /** Collections to receive from peers; null for all (selective sync). @default null */
   want?: readonly string[] | null;
-  /** Most rows per page we ask for or send. @default 2000 */
+  /**
+   * Most rows in flight: a push sends pages of this many rows; a pull asks for pages of half as
+   * many, two at a time (the next one while the last is applied). @default 4000
+   */
   pageRows?: number;
-  /** Page size target (UTF-16 units of row JSON). @default 1 MiB */
+  /** Size target (UTF-16 units of row JSON) of rows in flight, halved like `pageRows`. @default 2 MiB */
   pageBytes?: number;
   /** Give up on a request after this long. @default 30_000 */
   requestTimeoutMs?: number;

@@ -3,7 +3,12 @@ import { MeshsyncError, isErrorCode, toMeshsyncError } from '../../shared/errors
 import type { CollectionName, DeviceId } from '../../shared/ids.js';
 import { originTag, type OriginTag } from '../../shared/record.js';
 import type { Logger } from '../../shared/log.js';
-import { decodeFrame, encodeMessage, peekRequestId } from '../../shared/protocol/codec.js';
+import {
+  decodeFrame,
+  encodeMessage,
+  peekRequestId,
+  type PageHead,
+} from '../../shared/protocol/codec.js';
 import type { HelloMessage, Message } from '../../shared/protocol/messages.js';
 import { filterKey, type Replica } from '../replica.js';
 import type { Transport } from '../transport/transport-port.js';
@@ -11,6 +16,7 @@ import { Coalescer } from './coalesce.js';
 import { acceptHello, buildHello, normaliseWant, type Remote } from './handshake.js';
 import { MaxDebouncer } from './debouncer.js';
 import { Outbox } from './outbox.js';
+import { PageAhead } from './page-ahead.js';
 import { PendingRequests } from './pending-requests.js';
 import { acceptPush, answerPull } from './serve.js';
 import { pullLoop, pushLoop, type TransferContext } from './transfer.js';
@@ -61,6 +67,7 @@ export class SyncSession {
   private readonly logger: Logger;
   private readonly opts: ResolvedSyncOptions;
   private readonly stats = emptyStats();
+  private readonly ahead = new PageAhead();
 
   constructor(
     private readonly replica: Replica,
@@ -107,6 +114,7 @@ export class SyncSession {
     if (this.handshakeTimer !== undefined || this.stateValue !== 'handshaking') return this;
     this.unsubscribe.push(
       this.transport.on('message', (frame) => {
+        this.requests.arrived(frame);
         this.inbound = this.inbound.then(() => this.handle(frame));
       }),
       this.transport.on('close', ({ reason, error }) =>
@@ -339,12 +347,13 @@ export class SyncSession {
       signal,
       replica: this.replica,
       remote: this.remote!,
+      ahead: this.ahead,
       want: this.want,
       options: this.opts,
       cursors: this.cursors,
       stats: this.stats,
       newRequestId: () => this.requests.newId(),
-      request: (req, expect, frame) => this.request(req, expect, frame),
+      request: (req, expect, frame, onHead) => this.request(req, expect, frame, onHead),
       send: (frame) => this.out.send(frame),
       sendAsync: (frame) => this.out.sendAsync(frame),
       refuse: (req, error) => {
@@ -370,10 +379,11 @@ export class SyncSession {
     req: number,
     expect: 'changes' | 'ack',
     frame: Uint8Array,
+    onHead?: (head: PageHead) => void,
   ): ReturnType<PendingRequests['wait']> {
     if (this.stateValue === 'closed')
       return Promise.reject(new MeshsyncError('CLOSED', 'session is closed'));
-    const reply = this.requests.wait(req, expect);
+    const reply = this.requests.wait(req, expect, onHead);
     this.out.send(frame);
     return reply;
   }

@@ -2,7 +2,7 @@ import { isCollectionName, isDeviceId } from '../ids.js';
 import { LIMITS } from '../limits.js';
 import { arr, bool, fail, guard, int, nullable, obj, str, type Schema } from '../schema.js';
 import type { Message, MessageType } from './messages.js';
-import { rowSchema } from './wire-row.js';
+import { rowsSchema } from './wire-row.js';
 
 /** What a capability name looks like. */
 export const CAPABILITY_PATTERN = /^[a-z0-9:._-]{1,32}$/;
@@ -12,7 +12,10 @@ const reqId = int({ min: 1, max: 0xffffffff });
 
 type Body<T extends MessageType> = Omit<Extract<Message, { type: T }>, 'type'>;
 
-/** Field-by-field schema of every message body, keyed by message type. */
+/**
+ * Field-by-field schema of every message body, keyed by message type. For bodies fresh from
+ * `JSON.parse` only: a page's rows are turned into record states in place.
+ */
 export const BODY_SCHEMAS: { [T in MessageType]: Schema<Body<T>> } = {
   hello: (v, path) => {
     const body = obj({
@@ -46,7 +49,7 @@ export const BODY_SCHEMAS: { [T in MessageType]: Schema<Body<T>> } = {
       to: seq,
       head: seq,
       more: bool,
-      rows: arr(rowSchema, { max: LIMITS.maxPageRows }),
+      rows: rowsSchema(LIMITS.maxPageRows),
     })(v, path);
     if (body.to < body.from) fail(`${path}.to`, 'to >= from', body.to);
     if (body.head < body.to) fail(`${path}.head`, 'head >= to', body.head);

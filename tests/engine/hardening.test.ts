@@ -210,4 +210,31 @@ describe('hardening', () => {
     expect(acks[0]).toMatchObject({ type: 'error', code: 'BAD_MESSAGE' });
     expect(await t.replica.head()).toBe(0);
   });
+
+  it('K: a page whose head misleads the early ask (duplicate "to") costs one ask, nothing else', async () => {
+    const t = await memoryPeer('target1');
+    const now = encodeStamp(Date.now(), 0, asDeviceId('raw1'));
+    const row = (i: string): string => `{"c":"t","i":"${i}","a":"${now}","d":null,"f":{"x":[1]}}`;
+    const pulls: number[] = [];
+    const { session } = await rawRemote(
+      t,
+      (m, send) => {
+        if (m.type !== 'pull') return;
+        pulls.push(m.after);
+        // The head says to: 1, the last "to" (what counts) says 2; the hint asks from 1.
+        const body =
+          m.after === 0
+            ? `{"req":${m.req},"push":false,"from":0,"to":1,"head":3,"more":true,"rows":[${row('a')},${row('b')}],"to":2}`
+            : `{"req":${m.req},"push":false,"from":${m.after},"to":3,"head":3,"more":false,"rows":[${row('c')}]}`;
+        send(encodeFrame('changes', body));
+      },
+      {},
+      { requestTimeoutMs: 1000 },
+    );
+    const result = await session.pull();
+    expect(result).toMatchObject({ rows: 3, cursor: 3 });
+    expect(pulls).toEqual([0, 1, 2]); // the ask from 1 was dropped, 2 asked for instead
+    expect((await t.collection('t').list()).map((r) => r.id)).toEqual(['a', 'b', 'c']);
+    expect(session.status().lastError).toBeNull();
+  });
 });

@@ -70,7 +70,7 @@ describe('sync session', () => {
     await fill(a, 'x', 25);
     const [, sb] = await link(a, b, {
       a: { autoPull: false },
-      b: { autoPull: false, pageRows: 10 },
+      b: { autoPull: false, pageRows: 20 }, // pulls ask for half: pages of 10
     });
     const seen: SyncProgress[] = [];
     sb.events.on('progress', (p) => seen.push(p));
@@ -85,6 +85,36 @@ describe('sync session', () => {
       rowsIn: 25,
     });
     expect(b.status().connected).toBe(1);
+  });
+
+  it('a pull asks for the next half page as one arrives, never more than pageRows ahead', async () => {
+    const a = await make('windowA');
+    const b = await make('windowB');
+    await fill(a, 'x', 100);
+    const [sa, sb] = await link(a, b, {
+      a: { autoPull: false },
+      b: { autoPull: false, pageRows: 20 },
+    });
+    const asked: Array<{ after: number; rows: number }> = [];
+    sa.transport.on('message', (frame) => {
+      if (frame[3] !== 3) return; // pull
+      const body = JSON.parse(new TextDecoder().decode(frame.subarray(8))) as (typeof asked)[0];
+      asked.push({ after: body.after, rows: body.rows });
+    });
+    const askedAtFirstPage: number[] = [];
+    const ahead: number[] = [];
+    sb.events.on('progress', (p) => {
+      if (askedAtFirstPage.length === 0) askedAtFirstPage.push(asked.length);
+      ahead.push(sa.status().rowsOut - p.rows); // sent to B, not yet applied by it
+    });
+    const result = await sb.pull();
+    expect(result).toMatchObject({ pages: 10, rows: 100, cursor: 100 });
+    expect(asked).toEqual(Array.from({ length: 10 }, (_, k) => ({ after: 10 * k, rows: 10 })));
+    expect(askedAtFirstPage[0]).toBe(2); // the second page was asked for before the first applied
+    expect(Math.max(...ahead)).toBeLessThanOrEqual(20);
+    expect(await b.collection('x').list({ limit: 200 })).toEqual(
+      await a.collection('x').list({ limit: 200 }),
+    );
   });
 
   it('cuts pages by size as well as by rows (a larger row goes alone)', async () => {
@@ -114,7 +144,7 @@ describe('sync session', () => {
     await fill(a, 'x', 50);
     const [ta, tb] = createMemoryTransportPair();
     a.connect(ta, { autoPull: false });
-    const sb = b.connect(tb, { autoPull: false, pageRows: 10 });
+    const sb = b.connect(tb, { autoPull: false, pageRows: 20 }); // pages of 10
     await sb.whenReady();
     let pages = 0;
     sb.events.on('progress', () => {
@@ -271,7 +301,7 @@ describe('cancellation', () => {
     await fill(a, 'x', 40);
     const [, sb] = await link(a, b, {
       a: { autoPull: false },
-      b: { autoPull: false, pageRows: 10 },
+      b: { autoPull: false, pageRows: 20 }, // pages of 10
     });
     const controller = new AbortController();
     sb.events.on('progress', () => controller.abort());

@@ -7,6 +7,7 @@ import {
   encodeFrame,
   encodeMessage,
   HEADER_BYTES,
+  peekPageHead,
   peekType,
 } from '../../shared/protocol/codec.js';
 import { MESSAGE_TYPES, type Message, type MessageType } from '../../shared/protocol/messages.js';
@@ -1091,5 +1092,39 @@ describe('BAD_MESSAGE: strings, ids, names and stamps', () => {
     expectBadMessage('bye', { reason: '😀'.repeat(101) }, 'bye.reason');
     ok('bye', { reason: '😀'.repeat(100) });
     ok('error', { ...BASE.error, message: 'x'.repeat(500) });
+  });
+});
+
+describe('peekPageHead: the head of an answered page, before decoding (a hint only)', () => {
+  const head = { req: 7, push: false, from: 10, to: 4010, head: 9000, more: true };
+
+  it('reads req, from, to and more from a page as the engine writes it', () => {
+    const frame = encodeChangesFrame(head, ['{"c":"t","i":"x","a":null,"d":null,"f":{}}']);
+    expect(peekPageHead(frame)).toEqual({ req: 7, from: 10, to: 4010, more: true });
+    expect(peekPageHead(encodeChangesFrame({ ...head, more: false }, []))).toMatchObject({
+      more: false,
+    });
+  });
+
+  it('nothing for pushed pages, other messages, other key orders or cut frames', () => {
+    expect(peekPageHead(encodeChangesFrame({ ...head, push: true }, []))).toBeUndefined();
+    expect(peekPageHead(encodeMessage({ type: 'changed', head: 5 }))).toBeUndefined();
+    const reordered = `{"from":10,"req":7,"push":false,"to":4010,"head":9000,"more":true,"rows":[]}`;
+    expect(peekPageHead(encodeFrame('changes', reordered))).toBeUndefined();
+    const whole = encodeChangesFrame(head, []);
+    expect(peekPageHead(whole.subarray(0, 30))).toBeUndefined();
+    expect(peekPageHead(whole.subarray(0, 4))).toBeUndefined();
+  });
+
+  it('nothing for values no valid page holds (beyond 2^53 - 1, or to < from)', () => {
+    const text = (from: string, to: string): Uint8Array =>
+      encodeFrame(
+        'changes',
+        `{"req":1,"push":false,"from":${from},"to":${to},"head":1,"more":true,"rows":[]}`,
+      );
+    expect(peekPageHead(text('10', '9007199254740992'))).toBeUndefined();
+    expect(peekPageHead(text('9007199254740992', '9007199254740993'))).toBeUndefined();
+    expect(peekPageHead(text('10', '9'))).toBeUndefined();
+    expect(peekPageHead(text('0', '9007199254740991'))).toMatchObject({ to: 9007199254740991 });
   });
 });

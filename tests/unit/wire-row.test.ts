@@ -65,6 +65,20 @@ describe('wire rows', () => {
     expect(bad(null)).toBe('BAD_MESSAGE row.f.x');
   });
 
+  it('rowSchema leaves its input alone', () => {
+    const input = { ...base, a: st(5), d: st(5), f: { title: ['x'], n: [1, st(3)] } };
+    const copy = JSON.parse(JSON.stringify(input)) as unknown;
+    const state = rowSchema(input, 'row');
+    expect(input).toEqual(copy);
+    expect(state.f).not.toBe(input.f);
+    expect(state).toEqual({
+      ...base,
+      a: st(5),
+      d: st(5),
+      f: { title: { s: st(5), v: 'x' }, n: { s: st(3), v: 1 } },
+    });
+  });
+
   it('round-trips any record state', () => {
     const stamp = fc.integer({ min: 0, max: 50 }).map(st);
     // Values with __proto__ keys are refused by design (tested elsewhere).
