@@ -26,3 +26,23 @@ export {
   type WeriftRtcOptions,
 } from './werift-rtc.js';
 export { nativeEd25519Verify } from './ed25519.js';
+export { LanDiscovery } from './mdns/lan-discovery.js';
+export type {
+  DiscoveryTarget,
+  IgnoredReason,
+  LanDiscoveryEvents,
+  LanDiscoveryOptions,
+  LanDiscoveryStatus,
+  LanPeer,
+  LostReason,
+} from './mdns/discovery-types.js';
+export { multicastDnsSocket, type MdnsSocket, type OpenMdnsSocket } from './mdns/mdns-socket.js';
+export type { LanInterface } from './mdns/lan-interfaces.js';
+export { SERVICE_TYPE } from './mdns/service-records.js';
+export {
+  MESH_TAG_PERIOD_SECONDS,
+  meshTag,
+  currentMeshTag,
+  acceptsMeshTag,
+  tagPeriod,
+} from '../../shared/discovery/mesh-tag.js';

@@ -17,26 +17,59 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DIRECT_PORT = 8787;
 export const SIGNAL_PORT = 7000;
 
-/** Two devices of one mesh paired into SQLite files in `dir` (B joined A with an invite). */
-export async function pairedDbs(dir: string): Promise<{ a: string; b: string }> {
+/**
+ * `count` devices of one mesh paired into SQLite files in `dir` (`a.db`, `b.db`, `c.db`...): each
+ * joined A with an invite, and every one holds the whole member list. Resolves with the paths:
+ * `a`, `b`, and all of them in order.
+ */
+export async function pairedDbs(
+  dir: string,
+  count = 2,
+): Promise<{ a: string; b: string; all: string[] }> {
+  const names = Array.from({ length: count }, (_, i) => `${String.fromCharCode(97 + i)}.db`);
   const open = (name: string): Promise<Peer> =>
     createPeer({ store: new SqliteStore({ path: join(dir, name) }), logger: silentLogger });
-  const [pa, pb] = [await open('a.db'), await open('b.db')];
+  const peers: Peer[] = [];
+  for (const name of names) peers.push(await open(name));
   try {
+    const [pa, ...others] = peers as [Peer, ...Peer[]];
     const a = await Mesh.create(pa, { name: 'A' });
-    const [t1, t2] = createMemoryTransportPair();
-    const [session, joined] = await Promise.all([
-      a.connect(t1),
-      Mesh.join(pb, await a.invite(), t2, { name: 'B' }),
-    ]);
-    await joined.session.sync();
-    await session.sync();
-    t1.close('paired');
+    const sessions = [];
+    for (const [k, p] of others.entries()) {
+      const [t1, t2] = createMemoryTransportPair();
+      const [session, joined] = await Promise.all([
+        a.connect(t1),
+        Mesh.join(p, await a.invite(), t2, { name: String.fromCharCode(66 + k) }),
+      ]);
+      await joined.session.sync();
+      await session.sync();
+      sessions.push({ session, joined: joined.session, t1 });
+    }
+    // The ones that joined early learn of the later ones.
+    for (const { session, joined } of sessions) {
+      await session.sync();
+      await joined.sync();
+    }
+    for (const { t1 } of sessions) t1.close('paired');
   } finally {
-    await pa.stop();
-    await pb.stop();
+    for (const p of peers) await p.stop();
   }
-  return { a: join(dir, 'a.db'), b: join(dir, 'b.db') };
+  const all = names.map((name) => join(dir, name));
+  return { a: all[0]!, b: all[1]!, all };
+}
+
+/** A device of a mesh of its own (a stranger to `pairedDbs`' mesh), in `dir/<name>`. */
+export async function strangerDb(dir: string, name = 'stranger.db'): Promise<string> {
+  const peer = await createPeer({
+    store: new SqliteStore({ path: join(dir, name) }),
+    logger: silentLogger,
+  });
+  try {
+    await Mesh.create(peer, { name: 'S' });
+  } finally {
+    await peer.stop();
+  }
+  return join(dir, name);
 }
 
 type Line = Record<string, unknown>;

@@ -4,10 +4,11 @@ import { mkdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 
 /**
  * A two-host lab on one machine: two network namespaces joined by a veth pair (TESTING.md, "Two
- * hosts on one machine"). Names are unique per lab (`ms-<pid>-<random>`), so runs never collide,
- * and `destroy()` kills what was started in the lab and removes both namespaces. IPv6 is off in
- * the lab: the kernel's own neighbour discovery and MLD would otherwise leave the veth on their
- * own, and every lab test so far is IPv4. Linux only, as root (see `labAvailable`).
+ * hosts on one machine"); with `hosts: n` (n > 2), n namespaces each joined by a veth to a bridge
+ * in one more namespace, one LAN. Names are unique per lab (`ms-<pid>-<random>`), so runs never
+ * collide, and `destroy()` kills what was started in the lab and removes every namespace. IPv6
+ * is off in the lab: the kernel's own neighbour discovery and MLD would otherwise leave the veth
+ * on their own, and every lab test so far is IPv4. Linux only, as root (see `labAvailable`).
  */
 
 export interface LabHost {
@@ -22,6 +23,8 @@ export interface LabHost {
 export interface Lab {
   readonly a: LabHost;
   readonly b: LabHost;
+  /** Every host, `a` and `b` first (`.1`, `.2`, `.3`...). */
+  readonly hosts: readonly LabHost[];
   /** Runs `cmd` inside `host`'s namespace; resolves with its stdout, rejects on failure. */
   exec(host: LabHost, cmd: readonly string[], input?: string): Promise<string>;
   /** Starts `command` inside `host`'s namespace. `destroy()` kills it if still running. */
@@ -43,6 +46,8 @@ export interface LabOptions {
    * `ip netns exec` mounts over `/etc/resolv.conf`). Without it the hosts use the machine's.
    */
   nameserver?: string;
+  /** How many hosts on the LAN (more than 2: joined by a bridge). @default 2 */
+  hosts?: number;
 }
 
 const NETNS_ETC = '/etc/netns';
@@ -85,14 +90,21 @@ export function run(command: string, args: readonly string[], input?: string): P
 export async function createLab(options: LabOptions = {}): Promise<Lab> {
   const id = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
   const subnet = options.subnet ?? '10.77.0';
-  const a: LabHost = { name: `ms-${id}-a`, ip: `${subnet}.1`, dev: `ms${id}a` };
-  const b: LabHost = { name: `ms-${id}-b`, ip: `${subnet}.2`, dev: `ms${id}b` };
+  const count = options.hosts ?? 2;
+  if (!Number.isInteger(count) || count < 2 || count > 20) throw new Error('hosts: 2 to 20');
+  const hosts: LabHost[] = Array.from({ length: count }, (_, i) => {
+    const letter = String.fromCharCode(97 + i);
+    return { name: `ms-${id}-${letter}`, ip: `${subnet}.${i + 1}`, dev: `ms${id}${letter}` };
+  });
+  const [a, b] = hosts as [LabHost, LabHost];
+  const bridge: LabHost | null = count > 2 ? { name: `ms-${id}-br`, ip: '', dev: 'br0' } : null;
   const children = new Set<ChildProcess>();
   const made: LabHost[] = [];
 
   const lab: Lab = {
     a,
     b,
+    hosts,
     exec: (host, cmd, input) => run('ip', ['netns', 'exec', host.name, ...cmd], input),
     spawnIn(host, command, args, spawnOptions = {}) {
       const child = spawn('ip', ['netns', 'exec', host.name, command, ...args], spawnOptions);
@@ -115,7 +127,7 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
   };
 
   try {
-    for (const host of [a, b]) {
+    for (const host of hosts) {
       made.push(host);
       if (options.nameserver !== undefined) {
         mkdirSync(`${NETNS_ETC}/${host.name}`, { recursive: true });
@@ -129,18 +141,55 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
       await lab.exec(host, ['sysctl', '-q', '-w', 'net.ipv6.conf.default.disable_ipv6=1']);
       await run('ip', ['-n', host.name, 'link', 'set', 'lo', 'up']);
     }
-    await run('ip', ['link', 'add', a.dev, 'type', 'veth', 'peer', 'name', b.dev]);
-    for (const host of [a, b]) {
+    if (bridge) await makeBridge(lab, bridge, hosts, made);
+    else await run('ip', ['link', 'add', a.dev, 'type', 'veth', 'peer', 'name', b.dev]);
+    for (const host of hosts) {
       await run('ip', ['link', 'set', host.dev, 'netns', host.name]);
       await run('ip', ['-n', host.name, 'addr', 'add', `${host.ip}/24`, 'dev', host.dev]);
       await run('ip', ['-n', host.name, 'link', 'set', host.dev, 'up']);
     }
   } catch (error) {
-    await run('ip', ['link', 'del', a.dev]).catch(() => undefined);
+    for (const host of hosts) await run('ip', ['link', 'del', host.dev]).catch(() => undefined);
     await lab.destroy();
     throw error;
   }
   return lab;
+}
+
+/**
+ * The bridge namespace: a bridge `br0` and, per host, a veth whose other end (`<dev>p`) is a
+ * bridge port. The host ends stay in the root namespace until the caller moves them.
+ */
+async function makeBridge(
+  lab: Lab,
+  bridge: LabHost,
+  hosts: readonly LabHost[],
+  made: LabHost[],
+): Promise<void> {
+  made.push(bridge);
+  await run('ip', ['netns', 'add', bridge.name]);
+  await lab.exec(bridge, ['sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
+  await lab.exec(bridge, ['sysctl', '-q', '-w', 'net.ipv6.conf.default.disable_ipv6=1']);
+  await run('ip', ['-n', bridge.name, 'link', 'add', 'br0', 'type', 'bridge']);
+  await run('ip', [
+    '-n',
+    bridge.name,
+    'link',
+    'set',
+    'br0',
+    'type',
+    'bridge',
+    'mcast_snooping',
+    '0',
+  ]);
+  await run('ip', ['-n', bridge.name, 'link', 'set', 'br0', 'up']);
+  for (const host of hosts) {
+    const port = `${host.dev}p`;
+    await run('ip', ['link', 'add', host.dev, 'type', 'veth', 'peer', 'name', port]);
+    await run('ip', ['link', 'set', port, 'netns', bridge.name]);
+    await run('ip', ['-n', bridge.name, 'link', 'set', port, 'master', 'br0']);
+    await run('ip', ['-n', bridge.name, 'link', 'set', port, 'up']);
+  }
 }
 
 /** SIGKILLs a child and waits for it to be gone. */
