@@ -3,8 +3,8 @@ import { isMeshsyncError } from '../shared/errors.js';
 import { runSignalCommand, SIGNAL_HELP } from './cli.js';
 
 /**
- * The `meshsync` binary. This release has one command, `signal`; the device commands
- * (init, invite, join, start...) come with the peer CLI.
+ * The signaling server on its own (`signal` only; tests spawn it). The `meshsync` binary, with
+ * every command, is `cli/main.ts`, whose `signal` runs the same `runSignalCommand`.
  */
 const USAGE = `Usage: meshsync <command> [options]
 
