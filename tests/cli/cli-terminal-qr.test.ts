@@ -51,6 +51,14 @@ function screenToPixels(
   return { data, w, h };
 }
 
+// CI installs tmux (.ci/run) and sets MESHSYNC_REQUIRE_TMUX, so there a missing tmux fails
+// instead of skipping.
+if (process.env.MESHSYNC_REQUIRE_TMUX === '1' && !existsSync(TMUX)) {
+  it('tmux is installed (MESHSYNC_REQUIRE_TMUX)', () => {
+    throw new Error('no /usr/bin/tmux: apt-get install tmux');
+  });
+}
+
 describe.skipIf(!existsSync(TMUX))('meshsync invite on a terminal', () => {
   it('draws a QR code that decodes back to the printed token', async () => {
     const data = join(root, 'a');
