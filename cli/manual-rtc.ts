@@ -1,5 +1,10 @@
 import { DataChannelTransport } from '../peer/rtc/data-channel-transport.js';
-import type { DataChannelLike, RtcConnection, RtcPort } from '../peer/rtc/rtc-port.js';
+import type {
+  DataChannelLike,
+  RtcConnection,
+  RtcIceServer,
+  RtcPort,
+} from '../peer/rtc/rtc-port.js';
 import { sdpFacts } from '../peer/rtc/sdp-facts.js';
 import { MeshsyncError } from '../shared/errors.js';
 import { compactSdp, rebuildSdp, type CompactSdp } from '../shared/sdp/index.js';
@@ -19,8 +24,11 @@ export class ManualRtc {
   private readonly remoteChannel: Promise<DataChannelLike>;
   private channel: DataChannelLike | null = null;
 
-  constructor(private readonly port: RtcPort) {
-    this.pc = port.createConnection({ iceServers: [] });
+  constructor(
+    private readonly port: RtcPort,
+    iceServers: RtcIceServer[] = [],
+  ) {
+    this.pc = port.createConnection({ iceServers });
     this.gathered = new Promise((resolve) => {
       const timer = setTimeout(resolve, GATHER_MS);
       this.pc.onCandidate((c) => {

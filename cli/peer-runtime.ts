@@ -5,7 +5,7 @@ import { nativeEd25519Verify } from '../peer/node/ed25519.js';
 import { LanDiscovery } from '../peer/node/mdns/lan-discovery.js';
 import { nodeWebSocket } from '../peer/node/web-socket.js';
 import { RtcConnector } from '../peer/rtc/rtc-connector.js';
-import type { RtcPort } from '../peer/rtc/rtc-port.js';
+import type { RtcIceServer, RtcPort } from '../peer/rtc/rtc-port.js';
 import { SignalingClient } from '../peer/signaling/signaling-client.js';
 import type { SyncProgress } from '../peer/sync/session-types.js';
 import { Emitter } from '../shared/emitter.js';
@@ -32,6 +32,8 @@ export interface RuntimeOptions {
   port: number;
   rtc: RtcChoice;
   iceLoopback: boolean;
+  /** STUN and TURN servers for WebRTC (none by default). */
+  iceServers: RtcIceServer[];
   mdns: boolean;
 }
 
@@ -117,6 +119,7 @@ export class PeerRuntime {
           mesh,
           signaling,
           rtc: port,
+          iceServers: options.iceServers,
           signatureCheck: nativeEd25519Verify,
           logger,
         });

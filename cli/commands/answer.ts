@@ -33,7 +33,7 @@ export function answerCommand(program: Command): void {
     const peer = await ensurePeer(ctx, options.name);
     const name = options.name ?? readConfig(ctx.dir).name;
     const mesh = await Mesh.open(peer, { name });
-    const rtc = new ManualRtc(port);
+    const rtc = new ManualRtc(port, options.iceServer ?? []);
     try {
       const timeoutMs = (options.timeout ?? 60) * 1000;
       const sdp = await rtc.answer(offer.sdp);

@@ -7,10 +7,13 @@ import { parsePositive, withDataOptions, type CommonOptions } from '../options.j
 import { printToken } from '../qr-print.js';
 import { manualRtcPort, parseRtcChoice, type RtcChoice } from '../rtc-choice.js';
 import { readPastedLine, refuseWhileRunning, syncOnce } from './pairing-shared.js';
+import { iceServerOption } from '../ice-servers.js';
+import type { RtcIceServer } from '../../peer/rtc/rtc-port.js';
 
 export interface ManualOptions extends CommonOptions {
   rtc?: RtcChoice;
   iceLoopback?: boolean;
+  iceServer?: RtcIceServer[];
   timeout?: number;
 }
 
@@ -19,6 +22,7 @@ export function withManualOptions(command: Command): Command {
   return command
     .option('--rtc <impl>', 'WebRTC: werift or wrtc [default: werift]', parseRtcChoice)
     .option('--ice-loopback', 'WebRTC over 127.0.0.1 only (devices on one machine, tests)')
+    .addOption(iceServerOption())
     .option(
       '--timeout <seconds>',
       'to connect once the answer is in, and to sync [default: 60]',
@@ -41,7 +45,7 @@ export function offerCommand(program: Command): void {
     await refuseWhileRunning(ctx);
     const port = await manualRtcPort(options.rtc ?? 'werift', options.iceLoopback === true);
     const device = await openDevice(ctx.dir, ctx.logger);
-    const rtc = new ManualRtc(port);
+    const rtc = new ManualRtc(port, options.iceServer ?? []);
     try {
       const timeoutMs = (options.timeout ?? 60) * 1000;
       const offer = await device.mesh.offerToken(await rtc.offer(), {

@@ -10,11 +10,14 @@ import {
 } from '../options.js';
 import { PeerRuntime } from '../peer-runtime.js';
 import { parseRtcChoice, type RtcChoice } from '../rtc-choice.js';
+import { iceServerOption } from '../ice-servers.js';
+import type { RtcIceServer } from '../../peer/rtc/rtc-port.js';
 
 export interface StartOptions extends CommonOptions {
   host?: string;
   rtc?: RtcChoice;
   iceLoopback?: boolean;
+  iceServer?: RtcIceServer[];
   mdns?: boolean;
   live?: boolean;
 }
@@ -27,6 +30,7 @@ export function withPeerOptions(command: Command): Command {
     .option('--host <addr>', 'direct listener address [default: 0.0.0.0]')
     .option('--rtc <impl>', 'WebRTC: werift, wrtc or none [default: werift]', parseRtcChoice)
     .option('--ice-loopback', 'WebRTC over 127.0.0.1 only (devices on one machine, tests)')
+    .addOption(iceServerOption())
     .option('--mdns', 'find members on the LAN with mDNS (multicast DNS)')
     .option('--no-live', 'no live status on a terminal, logs only');
 }
@@ -41,6 +45,7 @@ export async function runPeer(ctx: CliContext, options: StartOptions): Promise<P
     port: options.port ?? DEFAULT_PORT,
     rtc: options.rtc ?? 'werift',
     iceLoopback: options.iceLoopback === true,
+    iceServers: options.iceServer ?? [],
     mdns: options.mdns === true,
   });
   const status = runtime.status();
