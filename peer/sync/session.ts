@@ -3,12 +3,7 @@ import { MeshsyncError, isErrorCode, toMeshsyncError } from '../../shared/errors
 import type { CollectionName, DeviceId } from '../../shared/ids.js';
 import { originTag, type OriginTag } from '../../shared/record.js';
 import type { Logger } from '../../shared/log.js';
-import {
-  decodeFrame,
-  encodeMessage,
-  peekRequestId,
-  type PageHead,
-} from '../../shared/protocol/codec.js';
+import { decodeFrame, encodeMessage, peekRequestId } from '../../shared/protocol/codec.js';
 import type { HelloMessage, Message } from '../../shared/protocol/messages.js';
 import { filterKey, type Replica } from '../replica.js';
 import type { Transport } from '../transport/transport-port.js';
@@ -181,8 +176,6 @@ export class SyncSession {
     };
   }
 
-  // ---- inbound ------------------------------------------------------------------------
-
   private async handle(frame: Uint8Array): Promise<void> {
     if (this.stateValue === 'closed') return;
     let message: Message;
@@ -333,8 +326,6 @@ export class SyncSession {
       this.finish('too many protocol errors', error, true);
   }
 
-  // ---- outbound -----------------------------------------------------------------------
-
   private backgroundPull(): void {
     this.pull().catch((err: unknown) => {
       if (this.stateValue !== 'closed') this.noteError(toMeshsyncError(err, 'STORE_FAILED'));
@@ -379,7 +370,7 @@ export class SyncSession {
     req: number,
     expect: 'changes' | 'ack',
     frame: Uint8Array,
-    onHead?: (head: PageHead) => void,
+    onHead?: Parameters<PendingRequests['wait']>[2],
   ): ReturnType<PendingRequests['wait']> {
     if (this.stateValue === 'closed')
       return Promise.reject(new MeshsyncError('CLOSED', 'session is closed'));
