@@ -1,14 +1,8 @@
 import type { Unsubscribe } from '../../shared/emitter.js';
 import { MeshsyncError } from '../../shared/errors.js';
 import { LIMITS } from '../../shared/limits.js';
-import {
-  MAX_TUNNEL_BODY_BYTES,
-  MAX_TUNNEL_RECORDS,
-  RECORD_HEADER_BYTES,
-  SEQ_BYTES,
-  encodeTunnelBody,
-  type TunnelBody,
-} from '../../shared/direct/tunnel-body.js';
+import { encodeTunnelBody, type TunnelBody } from '../../shared/direct/tunnel-body.js';
+import { FrameOutbox } from '../transport/frame-outbox.js';
 import { TransportEmitter } from '../transport/transport-emitter.js';
 import type { Transport, TransportEvents } from '../transport/transport-port.js';
 
@@ -38,10 +32,7 @@ export class TunnelTransport implements Transport {
   readonly streaming = true;
   readonly maxFrameBytes = LIMITS.maxFrameBytes;
   private readonly emitter = new TransportEmitter();
-  private readonly drained = new Set<() => void>();
-  private readonly highWaterBytes: number;
-  private outbox: Uint8Array[] = [];
-  private outboxBytes = 0;
+  private readonly outbox: FrameOutbox;
   private goodbye: string | null = null;
   private nextSend = 0;
   private nextPoll = 0;
@@ -57,25 +48,15 @@ export class TunnelTransport implements Transport {
     /** Called once when the tunnel is finished with and can be forgotten. */
     private readonly onEnd: () => void,
   ) {
-    this.highWaterBytes = timing.highWaterBytes ?? 2 * 1024 * 1024;
+    this.outbox = new FrameOutbox(this.maxFrameBytes, timing.highWaterBytes ?? 2 * 1024 * 1024);
     this.touch();
   }
 
   send(frame: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new MeshsyncError('CLOSED', 'http tunnel is closed'));
-    if (frame.length > this.maxFrameBytes) {
-      return Promise.reject(
-        new MeshsyncError(
-          'FRAME_TOO_LARGE',
-          `frame of ${frame.length} bytes over ${this.maxFrameBytes}`,
-        ),
-      );
-    }
-    this.outbox.push(frame.slice());
-    this.outboxBytes += frame.length;
+    const queued = this.outbox.push(frame);
     this.flush();
-    if (this.outboxBytes <= this.highWaterBytes) return Promise.resolve();
-    return new Promise((resolve) => this.drained.add(resolve));
+    return queued;
   }
 
   /** Closes now; what is queued goes to the client's next poll, then a goodbye. */
@@ -157,19 +138,11 @@ export class TunnelTransport implements Transport {
 
   private flush(): void {
     if (!this.held || (this.outbox.length === 0 && this.goodbye === null)) return;
-    let size = SEQ_BYTES + 2 * RECORD_HEADER_BYTES + 200;
-    let count = 0;
-    for (const frame of this.outbox) {
-      const next = size + RECORD_HEADER_BYTES + frame.length;
-      if (count > 0 && (next > MAX_TUNNEL_BODY_BYTES || count + 1 >= MAX_TUNNEL_RECORDS)) break;
-      size = next;
-      count++;
-    }
-    const frames = this.outbox.splice(0, count);
-    for (const frame of frames) this.outboxBytes -= frame.length;
+    // Once answered, the frames are the client's: nothing resends them.
+    const frames = this.outbox.take();
     const close = this.outbox.length === 0 ? this.goodbye : null;
     this.answer(frames, close);
-    if (this.outboxBytes <= this.highWaterBytes) this.wake();
+    this.outbox.delivered(frames);
     if (close !== null) this.end();
   }
 
@@ -208,13 +181,8 @@ export class TunnelTransport implements Transport {
   private shut(payload: TransportEvents['close']): void {
     if (this.closed) return;
     this.closed = true;
-    this.outbox = this.goodbye === null ? [] : this.outbox;
-    this.wake();
+    if (this.goodbye === null) this.outbox.clear();
+    this.outbox.release();
     this.emitter.closed(payload);
-  }
-
-  private wake(): void {
-    for (const resolve of this.drained) resolve();
-    this.drained.clear();
   }
 }

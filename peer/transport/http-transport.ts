@@ -5,13 +5,11 @@ import { tunnelPath } from '../../shared/direct/direct-paths.js';
 import { MAX_JSON_ANSWER_BYTES } from '../../shared/direct/tunnel-answers.js';
 import {
   MAX_TUNNEL_BODY_BYTES,
-  MAX_TUNNEL_RECORDS,
-  RECORD_HEADER_BYTES,
-  SEQ_BYTES,
   encodeTunnelBody,
   parseTunnelBody,
 } from '../../shared/direct/tunnel-body.js';
 import type { FetchLike } from './fetch-port.js';
+import { FrameOutbox } from './frame-outbox.js';
 import { answerError, postBytes, type PostAnswer } from './http-post.js';
 import { TransportEmitter } from './transport-emitter.js';
 import type { Transport, TransportEvents } from './transport-port.js';
@@ -42,12 +40,9 @@ export class HttpTransport implements Transport {
   readonly maxFrameBytes = LIMITS.maxFrameBytes;
   private readonly emitter = new TransportEmitter();
   private readonly requestTimeoutMs: number;
-  private readonly highWaterBytes: number;
   private readonly polls = new AbortController();
-  private readonly drained = new Set<() => void>();
-  private queue: Uint8Array[] = [];
-  /** Bytes queued or in the send request under way. */
-  private pendingBytes = 0;
+  /** Frames queued or in the send request under way. */
+  private readonly queue: FrameOutbox;
   /** The goodbye still to send, once the queue is out. */
   private goodbye: string | null = null;
   private sendSeq = 0;
@@ -56,25 +51,15 @@ export class HttpTransport implements Transport {
 
   constructor(private readonly options: HttpTransportOptions) {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-    this.highWaterBytes = options.highWaterBytes ?? 2 * 1024 * 1024;
+    this.queue = new FrameOutbox(this.maxFrameBytes, options.highWaterBytes ?? 2 * 1024 * 1024);
     void this.pollLoop();
   }
 
   send(frame: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new MeshsyncError('CLOSED', 'http transport is closed'));
-    if (frame.length > this.maxFrameBytes) {
-      return Promise.reject(
-        new MeshsyncError(
-          'FRAME_TOO_LARGE',
-          `frame of ${frame.length} bytes over ${this.maxFrameBytes}`,
-        ),
-      );
-    }
-    this.queue.push(frame.slice());
-    this.pendingBytes += frame.length;
+    const queued = this.queue.push(frame);
     this.pump();
-    if (this.pendingBytes <= this.highWaterBytes) return Promise.resolve();
-    return new Promise((resolve) => this.drained.add(resolve));
+    return queued;
   }
 
   /** Closes now; the frames already handed over still go, then a goodbye with the reason. */
@@ -102,32 +87,17 @@ export class HttpTransport implements Transport {
   }
 
   private async sendBatch(): Promise<void> {
-    const frames = this.takeBatch();
+    const frames = this.queue.take();
     const close = this.queue.length === 0 ? this.goodbye : null;
     if (close !== null) this.goodbye = null;
     const body = encodeTunnelBody(this.sendSeq++, frames, close);
     try {
       const answer = await this.post('send', body, this.requestTimeoutMs, MAX_JSON_ANSWER_BYTES);
       if (answer.status !== 204) throw this.refusal(answer);
-      for (const frame of frames) this.pendingBytes -= frame.length;
-      if (this.pendingBytes <= this.highWaterBytes) this.wake();
+      this.queue.delivered(frames);
     } catch (err) {
       this.fail(toMeshsyncError(err, 'CLOSED'));
     }
-  }
-
-  /** Queued frames that fit one body, at least one. */
-  private takeBatch(): Uint8Array[] {
-    // Room for the goodbye too, so a close rarely costs a request of its own.
-    let size = SEQ_BYTES + 2 * RECORD_HEADER_BYTES + 200;
-    let count = 0;
-    for (const frame of this.queue) {
-      const next = size + RECORD_HEADER_BYTES + frame.length;
-      if (count > 0 && (next > MAX_TUNNEL_BODY_BYTES || count + 1 >= MAX_TUNNEL_RECORDS)) break;
-      size = next;
-      count++;
-    }
-    return this.queue.splice(0, count);
   }
 
   private async pollLoop(): Promise<void> {
@@ -148,7 +118,7 @@ export class HttpTransport implements Transport {
         if (this.closed) return;
         for (const frame of body.frames) this.emitter.deliver(frame);
         if (body.close !== null) {
-          this.queue = [];
+          this.queue.clear();
           return this.shut({ reason: body.close || 'closed by the other side' });
         }
       } catch (err) {
@@ -186,7 +156,7 @@ export class HttpTransport implements Transport {
 
   /** A request failed: nothing queued is sent, and no goodbye (the tunnel is broken). */
   private fail(error: MeshsyncError): void {
-    this.queue = [];
+    this.queue.clear();
     this.goodbye = null;
     this.shut({ reason: error.message, error });
   }
@@ -195,12 +165,7 @@ export class HttpTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     this.polls.abort();
-    this.wake();
+    this.queue.release();
     this.emitter.closed(payload);
-  }
-
-  private wake(): void {
-    for (const resolve of this.drained) resolve();
-    this.drained.clear();
   }
 }
