@@ -40,7 +40,7 @@ describe.skipIf(!isolated)('npm start (meshsync quickstart)', () => {
     const [joinLine] = await quick.waitFor(/^ {2}meshsync join .*$/m);
     const [startLine] = await quick.waitFor(/^ {2}meshsync start .*$/m);
     expect(quick.stdout).toMatch(/Created device [a-z2-7]{16}/);
-    expect(quick.stdout).toMatch(/Signaling: ws:\/\/127\.0\.0\.1:8787/);
+    await quick.waitFor(/Signaling: ws:\/\/127\.0\.0\.1:8787/);
 
     const joined = await runCli(argsOf(joinLine, second));
     expect(joined.code, joined.stderr).toBe(0);
