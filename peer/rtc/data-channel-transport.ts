@@ -226,8 +226,11 @@ export class DataChannelTransport implements Transport {
       if (this.partialDeflated !== null && this.partialDeflated !== message.deflated) {
         throw new MeshsyncError('BAD_FRAME', 'chunks of one frame disagree on compression');
       }
+      const first = this.partialDeflated === null;
       this.partialDeflated = message.last ? null : message.deflated;
       const whole = this.assembler.add(message.data, message.last);
+      // A page's head is in its first piece, unless compressed.
+      if (first && !whole && !message.deflated) this.emitter.starting(message.data);
       if (!whole) return;
       const frame = message.deflated ? this.codec.inflate(whole, LIMITS.maxFrameBytes) : whole;
       this.stats.framesReceived++;

@@ -28,7 +28,7 @@ export class SecureTransport implements Transport {
   private readonly sealer: FrameSealer | null;
   private readonly opener: FrameOpener | null;
   private closedFlag = false;
-  private readonly offClose: Unsubscribe;
+  private readonly offRaw: Unsubscribe;
 
   constructor(
     private readonly raw: Transport,
@@ -42,7 +42,13 @@ export class SecureTransport implements Transport {
     this.maxFrameBytes = keys ? rawMax - SEALED_OVERHEAD : rawMax;
     this.sealer = keys ? new FrameSealer(keys.send) : null;
     this.opener = keys ? new FrameOpener(keys.receive, this.maxFrameBytes) : null;
-    this.offClose = raw.on('close', (payload) => this.shut(payload));
+    const offClose = raw.on('close', (payload) => this.shut(payload));
+    // Unsealed frames' first pieces are readable as they are.
+    const offStart = keys ? null : raw.on('frameStart', (prefix) => this.emitter.starting(prefix));
+    this.offRaw = () => {
+      offClose();
+      offStart?.();
+    };
   }
 
   /** True when this layer encrypts (false when DTLS below does). */
@@ -93,7 +99,7 @@ export class SecureTransport implements Transport {
   private shut(payload: TransportEvents['close']): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
-    this.offClose();
+    this.offRaw();
     this.emitter.closed(payload);
   }
 }

@@ -1,6 +1,8 @@
 import { MeshsyncError } from '../../shared/errors.js';
 import { peekPageHead, type PageHead } from '../../shared/protocol/codec.js';
 import type { Message } from '../../shared/protocol/messages.js';
+import type { Unsubscribe } from '../../shared/emitter.js';
+import type { Transport } from '../transport/transport-port.js';
 import type { Timers } from './session-types.js';
 
 export interface Reply {
@@ -49,8 +51,20 @@ export class PendingRequests {
   }
 
   /**
-   * A frame has arrived and waits its turn to be decoded: if it looks like a page answering a
-   * request that listens for heads, tell it now (a hint only: the decoded reply decides).
+   * Hears `transport`'s frames (and first pieces of frames still arriving) before the session
+   * decodes them, for `arrived`. Subscribe before the session's own 'message' listener.
+   */
+  watch(transport: Transport): Unsubscribe[] {
+    return [
+      transport.on('frameStart', (prefix) => this.arrived(prefix)),
+      transport.on('message', (frame) => this.arrived(frame)),
+    ];
+  }
+
+  /**
+   * A frame (or the first piece of one still arriving) waits its turn to be decoded: if it
+   * looks like a page answering a request that listens for heads, tell it now (a hint only:
+   * the decoded reply decides).
    */
   arrived(frame: Uint8Array): void {
     const head = peekPageHead(frame);

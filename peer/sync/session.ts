@@ -108,8 +108,8 @@ export class SyncSession {
   start(): this {
     if (this.handshakeTimer !== undefined || this.stateValue !== 'handshaking') return this;
     this.unsubscribe.push(
+      ...this.requests.watch(this.transport),
       this.transport.on('message', (frame) => {
-        this.requests.arrived(frame);
         this.inbound = this.inbound.then(() => this.handle(frame));
       }),
       this.transport.on('close', ({ reason, error }) =>

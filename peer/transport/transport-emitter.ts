@@ -18,6 +18,11 @@ export class TransportEmitter {
     else this.emitter.emit('message', frame);
   }
 
+  /** The first bytes of a frame still arriving: a hint, dropped while frames are held. */
+  starting(prefix: Uint8Array): void {
+    if (!this.held) this.emitter.emit('frameStart', prefix);
+  }
+
   /** The pipe is gone (call once). */
   closed(payload: TransportEvents['close']): void {
     this.emitter.emit('close', payload);

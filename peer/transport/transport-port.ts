@@ -6,6 +6,11 @@ import type { ChannelBinding } from '../../shared/secure/proof.js';
 export interface TransportEvents extends Record<string, unknown> {
   /** One whole frame from the other side. */
   message: Uint8Array;
+  /**
+   * Optional hint: the first bytes of a frame still arriving in pieces (its 'message' follows).
+   * Lets the sync engine read a page's head and ask for the next page a whole frame earlier.
+   */
+  frameStart: Uint8Array;
   /** The pipe is gone; no message follows. Emitted once. */
   close: { reason: string; error?: MeshsyncError };
 }

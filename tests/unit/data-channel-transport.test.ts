@@ -114,6 +114,31 @@ describe('DataChannelTransport', () => {
     expect(gotAuto[2]).toEqual(json);
   });
 
+  it("hints a frame's first piece as it arrives ('frameStart'), unless one piece or deflated", async () => {
+    const { a, b } = pair({ maxMessageBytes: 2048 });
+    const got = frames(b);
+    const starts: Uint8Array[] = [];
+    b.on('frameStart', (prefix) => starts.push(prefix.slice()));
+    await a.send(pattern(1000)); // one piece: no hint
+    await a.send(pattern(10_000));
+    await eventually(() => got.length === 2);
+    expect(starts).toHaveLength(1);
+    expect(starts[0]!.length).toBeGreaterThan(1000);
+    expect(starts[0]).toEqual(pattern(10_000).subarray(0, starts[0]!.length));
+
+    const deflating = pair({ tuning: { compress: 'always' }, maxMessageBytes: 2048 });
+    const gotDeflated = frames(deflating.b);
+    let hints = 0;
+    deflating.b.on('frameStart', () => hints++);
+    const json = new TextEncoder().encode(
+      JSON.stringify(Array.from({ length: 9000 }, (_, k) => k)),
+    );
+    await deflating.a.send(json);
+    await eventually(() => gotDeflated.length === 1);
+    expect(deflating.a.stats.wireBytesSent).toBeGreaterThan(2048); // more than one piece
+    expect(hints).toBe(0);
+  });
+
   it('close sends a goodbye after every queued frame; the other side closes with the reason', async () => {
     const { a, b, ca } = pair({ delayMs: 2 });
     const got = frames(b);
