@@ -9,7 +9,7 @@
  *   {cmd:'raw', bytes}            a bare connection whose channel counts bytes;
  *   {cmd:'rawsig', ...}           its offer / candidates; B's answer and candidates go out as
  *                                 {ev:'rawsig'}; {ev:'raw-open'} when the channel opens,
- *                                 {ev:'raw-done', ms} once `bytes` arrived;
+ *                                 {ev:'raw-done', ms, cpuMs} once `bytes` arrived;
  *   {cmd:'raw-end'}               closes it: {ev:'raw-ended'}.
  * Exits 0 when stdin ends, 1 on any failure (after {ev:'error'}).
  * Usage: node --expose-gc --import tsx bench/rtc-child.ts [wrtc|werift]
@@ -137,13 +137,19 @@ function startRaw(bytes: number): void {
     if (channel.binaryType !== undefined) channel.binaryType = 'arraybuffer';
     let received = 0;
     let first = 0;
+    let cpu = process.cpuUsage();
     let reported = false;
     channel.addEventListener('message', (event) => {
-      if (received === 0) first = performance.now();
+      if (received === 0) {
+        first = performance.now();
+        cpu = process.cpuUsage();
+      }
       received += (event as { data?: { byteLength?: number } }).data?.byteLength ?? 0;
       if (received < bytes || reported) return;
       reported = true;
-      emit({ ev: 'raw-done', ms: performance.now() - first, received });
+      const used = process.cpuUsage(cpu);
+      const cpuMs = (used.user + used.system) / 1000;
+      emit({ ev: 'raw-done', ms: performance.now() - first, received, cpuMs });
     });
     const opened = (): void => emit({ ev: 'raw-open' });
     if (channel.readyState === 'open') opened();

@@ -17,6 +17,14 @@ export interface RawSample {
   bytes: number;
   /** UDP datagrams dropped on a full receive buffer meanwhile. */
   udpDrops: number;
+  /** CPU of this process meanwhile (all threads: both ends' stacks). */
+  cpuMs: number;
+}
+
+/** CPU ms of this process since `before` (from `process.cpuUsage()`). */
+export function cpuSince(before: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
 }
 
 function randomBytes(length: number): Uint8Array<ArrayBuffer> {
@@ -106,8 +114,9 @@ export async function rawChannel(
   try {
     const messageBytes = messageBytesOf(pair.a);
     const drops = udpReceiveDrops();
+    const cpu = process.cpuUsage();
     const ms = await push(pair.a.channel, pair.b.channel, bytes, messageBytes, portA.tuning);
-    return { ms, bytes, udpDrops: udpReceiveDrops() - drops };
+    return { ms, bytes, udpDrops: udpReceiveDrops() - drops, cpuMs: cpuSince(cpu) };
   } finally {
     pair.close();
   }
@@ -132,6 +141,7 @@ export async function rawTransport(
       check(received);
     });
     const drops = udpReceiveDrops();
+    const cpu = process.cpuUsage();
     const start = performance.now();
     const sends: Array<Promise<void>> = [];
     for (let sent = 0; sent < bytes; sent += frameBytes) {
@@ -139,7 +149,7 @@ export async function rawTransport(
     }
     await Promise.all([...sends, done]);
     const ms = performance.now() - start;
-    return { ms, bytes, udpDrops: udpReceiveDrops() - drops };
+    return { ms, bytes, udpDrops: udpReceiveDrops() - drops, cpuMs: cpuSince(cpu) };
   } finally {
     ta.close('bench done');
     tb.close('bench done');

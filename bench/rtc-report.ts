@@ -1,4 +1,6 @@
 /** The rtc benchmark's tables and per-run log lines. */
+import { availableParallelism } from 'node:os';
+import { floorBound, type JsonFloor } from './json-floor.js';
 import { RECORDS, SETUP_COUNTS, SETUP_RECORDS, SYNC_RUNS, type Variant } from './rtc-config.js';
 import type { RawSample } from './rtc-raw.js';
 import type { SetupSample } from './rtc-setup.js';
@@ -65,9 +67,15 @@ export function logPair(result: PairResult): void {
   });
 }
 
-function pairRows(result: PairResult, memoryMbps: number): string[][] {
+function pairRows(result: PairResult, memoryMbps: number, floor: JsonFloor): string[][] {
   const { pair, setup, variants, runs } = result;
   const rawMbps = median(runs.map((r) => mbps(r.raw.bytes, r.raw.ms)));
+  const bound = floorBound(
+    median(runs.map((r) => r.raw.ms)),
+    floor,
+    median(runs.map((r) => r.raw.cpuMs)),
+    { sharedThread: true, cores: availableParallelism() },
+  );
   const transport = runs.find((r) => r.transport !== null)?.transport;
   return variants.map((variant, index) => {
     const syncs = runs.map((r) => r.syncs[index]!);
@@ -91,6 +99,7 @@ function pairRows(result: PairResult, memoryMbps: number): string[][] {
       first && transport ? fmt(mbps(transport.bytes, transport.ms)) : '',
       formatRatio(ratio),
       first ? formatRatio(1 / (1 + rawMbps / memoryMbps)) : '',
+      first ? formatRatio(bound) : '',
       variant.target === null ? '-' : `>= ${variant.target.toFixed(2)}`,
       variant.target === null ? '' : ratio >= variant.target ? 'yes' : 'NO',
     ];
@@ -101,7 +110,11 @@ function pairRows(result: PairResult, memoryMbps: number): string[][] {
  * Both ends run on this process's one JavaScript thread, so a pull costs about the sync's own
  * time (memory pair) plus the channel's (raw): the sync/raw ratio that serial cost allows.
  */
-export function printResults(results: readonly PairResult[], memoryMbps: number): void {
+export function printResults(
+  results: readonly PairResult[],
+  memoryMbps: number,
+  floor: JsonFloor,
+): void {
   printTable(
     `rtc setup through a signaling server on loopback: ms from RtcConnector.connect() on the offerer (median of ${SETUP_COUNTS.runs} runs after ${SETUP_COUNTS.warmup} warm-up)`,
     [
@@ -143,10 +156,11 @@ export function printResults(results: readonly PairResult[], memoryMbps: number)
       'transport MB/s',
       'sync/raw',
       'serial bound',
+      'JSON bound',
       'target',
       'met',
     ],
-    results.flatMap((result) => pairRows(result, memoryMbps)),
+    results.flatMap((result) => pairRows(result, memoryMbps, floor)),
   );
   for (const line of [
     "MB = 1e6 bytes. frame MB/s: A's frame bytes (before compression) / pull time; wire: after it.",
@@ -156,6 +170,9 @@ export function printResults(results: readonly PairResult[], memoryMbps: number)
     'sync/raw: frame MB/s / raw MB/s. serial bound: 1 / (1 + raw MB/s / memory MB/s), with memory',
     `  MB/s = ${fmt(memoryMbps)}, the same sync over the in-memory pair: the ratio of an uncompressed`,
     "  sync when its own time and the channel's add up (both ends share one JavaScript thread here).",
+    'JSON bound: the best sync/raw any sync of these pages in JSON could reach here: at least the',
+    `  JSON floor (stringify, encode, decode, parse: ${formatMs(floor.sendMs + floor.receiveMs)} ms on this thread) and at least`,
+    `  that plus the raw channel's CPU spread over the ${availableParallelism()} cores (see bench/json-floor.ts).`,
   ]) {
     console.log(line);
   }

@@ -26,6 +26,8 @@ export interface Receiver {
 
 export interface Source {
   kind: SessionKind;
+  /** A, holding the records. */
+  sender: Peer;
   /** A fresh, empty B for one run (stop its peer after the run). */
   receiver(): Promise<Receiver>;
   stop(): Promise<void>;
@@ -46,6 +48,7 @@ export async function plainSource(tasks: readonly Task[]): Promise<Source> {
   await seed(a, tasks);
   return {
     kind: 'plain',
+    sender: a,
     receiver: async () => {
       const b = await newPeer();
       return {
@@ -87,6 +90,7 @@ export async function secureSource(tasks: readonly Task[], members: number): Pro
   await seed(a.peer, tasks);
   return {
     kind: 'secure',
+    sender: a.peer,
     receiver: () => {
       const b = pool.pop();
       if (!b) throw new Error('rtc: no joined member left for a secure run');

@@ -21,6 +21,7 @@ import {
   type Variant,
 } from './rtc-config.js';
 import { benchRtc, closeAllConnections, RTC_PAIRS, type RtcStack } from './rtc-pair.js';
+import { jsonFloor, type JsonFloor } from './json-floor.js';
 import { rawChannel, rawTransport } from './rtc-raw.js';
 import { logPair, printResults, type PairResult, type PairRun } from './rtc-report.js';
 import { setupOnce, setupServer } from './rtc-setup.js';
@@ -85,6 +86,19 @@ async function memoryMbps(plain: Source): Promise<number> {
   return median(mbps);
 }
 
+/** The JSON floor of A's pages (see json-floor.ts), logged. */
+async function measureFloor(plain: Source): Promise<JsonFloor> {
+  collectGarbage();
+  const floor = await jsonFloor(plain.sender.replica.store);
+  const mbps = (ms: number): string => (floor.bytes / 1e6 / (ms / 1000)).toFixed(0);
+  console.log(
+    `rtc: JSON floor of the same pages (${(floor.bytes / 1e6).toFixed(1)} MB): stringify + encode ` +
+      `${formatMs(floor.sendMs)} ms (${mbps(floor.sendMs)} MB/s), decode + parse ` +
+      `${formatMs(floor.receiveMs)} ms (${mbps(floor.receiveMs)} MB/s)`,
+  );
+  return floor;
+}
+
 /** One plain and one secure sync over wrtc before anything is measured (JIT, caches). */
 async function warmUp(sources: Sources): Promise<void> {
   const wrtc = benchRtc('wrtc', tuningOf('wrtc'));
@@ -122,13 +136,14 @@ export async function rtc(): Promise<void> {
     );
     await warmUp(sources);
     const memory = await memoryMbps(sources.plain);
+    const floor = await measureFloor(sources.plain);
     const results: PairResult[] = [];
     for (const [offerer, answerer] of RTC_PAIRS) {
       const result = await measurePair(server.url, sources, offerer, answerer);
       logPair(result);
       results.push(result);
     }
-    printResults(results, memory);
+    printResults(results, memory, floor);
     for (const stack of ['wrtc', 'werift'] as const) await rtcTwoProcess(stack, tasks);
   } finally {
     closeAllConnections();
