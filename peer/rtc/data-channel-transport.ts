@@ -11,7 +11,7 @@ import {
   MESSAGE_HEADER_BYTES,
   readChannelMessage,
 } from './channel-messages.js';
-import { fflateCodec, type FrameCodec } from './deflate.js';
+import { fflateCodec, inflateStart, type FrameCodec } from './deflate.js';
 import type { DataChannelLike, DataChannelTuning, RtcConnection } from './rtc-port.js';
 import type { SdpFacts } from './sdp-facts.js';
 
@@ -47,6 +47,8 @@ export interface DataChannelStats {
 /** How long compression stays on after a send had to wait for the channel. */
 const SLOW_WINDOW_MS = 1000;
 const POLL_MS = 50;
+/** How much of a compressed frame's start is inflated for a 'frameStart' hint (a page's head). */
+const HINT_BYTES = 256;
 
 /**
  * A `Transport` over a WebRTC data channel: frames of up to the protocol's limit, chunked below
@@ -229,8 +231,7 @@ export class DataChannelTransport implements Transport {
       const first = this.partialDeflated === null;
       this.partialDeflated = message.last ? null : message.deflated;
       const whole = this.assembler.add(message.data, message.last);
-      // A page's head is in its first piece, unless compressed.
-      if (first && !whole && !message.deflated) this.emitter.starting(message.data);
+      if (first && !whole) this.hintStart(message.data, message.deflated);
       if (!whole) return;
       const frame = message.deflated ? this.codec.inflate(whole, LIMITS.maxFrameBytes) : whole;
       this.stats.framesReceived++;
@@ -238,6 +239,12 @@ export class DataChannelTransport implements Transport {
     } catch (err) {
       this.fail(toMeshsyncError(err, 'BAD_FRAME'));
     }
+  }
+
+  /** The first piece of a frame still arriving: its start, inflated if need be, as a hint. */
+  private hintStart(piece: Uint8Array, deflated: boolean): void {
+    const start = deflated ? inflateStart(piece, HINT_BYTES) : piece;
+    if (start) this.emitter.starting(start);
   }
 
   private onState(state: string): void {

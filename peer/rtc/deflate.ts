@@ -72,3 +72,27 @@ export const fflateCodec: FrameCodec = {
     return out;
   },
 };
+
+/**
+ * The first `bytes` (or fewer) of the frame a compressed frame's first piece starts, inflated
+ * from as little of it as that takes; null if they do not come out. A hint only (the whole
+ * frame is inflated and checked when it has arrived), so it never throws.
+ */
+export function inflateStart(data: Uint8Array, bytes: number): Uint8Array | null {
+  if (data.length < 5) return null;
+  const out = new Uint8Array(bytes);
+  let size = 0;
+  const inflater = new Inflate((chunk) => {
+    const take = Math.min(chunk.length, bytes - size);
+    out.set(chunk.subarray(0, take), size);
+    size += take;
+  });
+  try {
+    for (let at = 4; at < data.length && size < bytes; at += 1024) {
+      inflater.push(data.subarray(at, Math.min(data.length, at + 1024)), false);
+    }
+  } catch {
+    return null;
+  }
+  return size === 0 ? null : out.subarray(0, size);
+}

@@ -7,7 +7,7 @@ import {
   readChannelMessage,
 } from '../../peer/rtc/channel-messages.js';
 import { zlibCodec } from '../../peer/node/zlib-codec.js';
-import { fflateCodec, type FrameCodec } from '../../peer/rtc/deflate.js';
+import { fflateCodec, inflateStart, type FrameCodec } from '../../peer/rtc/deflate.js';
 import { codeOf } from '../support/codes.js';
 
 const text = (n: number): Uint8Array =>
@@ -106,5 +106,27 @@ describe.each(codecs)('frame compression (%s)', (_, codec) => {
       codeOf(() => inflateFrame(withLength(10, Uint8Array.of(0xff, 0xff, 0xff)), 1 << 20)),
     ).toBe('BAD_FRAME');
     expect(codeOf(() => inflateFrame(Uint8Array.of(0, 0), 1 << 20))).toBe('BAD_FRAME');
+  });
+});
+
+describe('inflateStart (the hint of a compressed frame still arriving)', () => {
+  const frame = new TextEncoder().encode(
+    JSON.stringify(Array.from({ length: 5000 }, (_, k) => ({ k }))),
+  );
+
+  it("inflates a compressed frame's start from its first piece alone", () => {
+    const packed = fflateCodec.deflate(frame)!;
+    expect(inflateStart(packed.subarray(0, 600), 256)).toEqual(frame.subarray(0, 256));
+    expect(inflateStart(zlibCodec.deflate(frame)!.subarray(0, 600), 100)).toEqual(
+      frame.subarray(0, 100),
+    );
+  });
+
+  it('gives null, never throws, for what does not inflate', () => {
+    expect(inflateStart(Uint8Array.of(0, 0, 0, 9), 256)).toBeNull();
+    expect(inflateStart(Uint8Array.of(0, 0, 1, 0, 0xff, 0xff, 0xff, 0xff, 0xff), 256)).toBeNull();
+    const random = Uint8Array.from({ length: 2000 }, (_, k) => (k * 151 + 7) & 0xff);
+    const start = inflateStart(random, 256);
+    expect(start === null || start.length <= 256).toBe(true);
   });
 });
