@@ -1,3 +1,4 @@
+import { raceAbort } from '../../shared/abort.js';
 import { MeshsyncError, toMeshsyncError } from '../../shared/errors.js';
 import type { DeviceId } from '../../shared/ids.js';
 import type { Endpoint } from '../../shared/token/endpoint.js';
@@ -31,20 +32,7 @@ export interface PathOpener {
 /** Rejects when `signal` aborts, with its reason. */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
+  return raceAbort(promise, signal, () => abortError(signal));
 }
 
 function abortError(signal: AbortSignal): MeshsyncError {

@@ -1,3 +1,4 @@
+import { raceAbort } from '../../shared/abort.js';
 import { MeshsyncError } from '../../shared/errors.js';
 
 interface Run<T> {
@@ -32,22 +33,9 @@ export class Coalescer<T> {
     const run = this.running ? (this.queued ??= this.follow(this.running)) : this.start();
     run.waiters++;
     if (!signal) return run.promise;
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => {
-        if (--run.waiters === 0) run.controller.abort();
-        reject(aborted());
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      run.promise.then(
-        (value) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(value);
-        },
-        (err: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
+    return raceAbort(run.promise, signal, () => {
+      if (--run.waiters === 0) run.controller.abort();
+      return aborted();
     });
   }
 

@@ -99,6 +99,18 @@ function make(
   return { discovery, manager };
 }
 
+/** A (10.0.0.1) and B (10.0.0.2, with `extraB`) started on a fresh LAN; `lost`: A's reasons. */
+async function startedPair(extraB: Partial<ConstructorParameters<typeof LanDiscovery>[0]> = {}) {
+  const lan = new FakeLan();
+  const a = make(lan, 'aaaaaaaaaaaaaaaa', '10.0.0.1');
+  const b = make(lan, 'bbbbbbbbbbbbbbbb', '10.0.0.2', secretA, extraB);
+  const lost: string[] = [];
+  a.discovery.on('lost', (l) => lost.push(l.reason));
+  await a.discovery.start();
+  await b.discovery.start();
+  return { lan, a, b, lost };
+}
+
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_700_000_000_000 });
 });
@@ -183,17 +195,11 @@ describe('LanDiscovery (in-memory LAN)', () => {
   });
 
   it('with a listener: announces its port where it listens, and says goodbye after it stopped', async () => {
-    const lan = new FakeLan();
     let endpoints = [{ host: '10.0.0.2', port: 4242 }];
-    const a = make(lan, 'aaaaaaaaaaaaaaaa', '10.0.0.1');
-    const b = make(lan, 'bbbbbbbbbbbbbbbb', '10.0.0.2', secretA, {
+    const { a, b, lost } = await startedPair({
       port: undefined,
       listener: { endpoints: () => endpoints },
     });
-    const lost: string[] = [];
-    a.discovery.on('lost', (l) => lost.push(l.reason));
-    await a.discovery.start();
-    await b.discovery.start();
     await vi.advanceTimersByTimeAsync(200);
     expect(a.manager.calls).toEqual(['add bbbbbbbbbbbbbbbb 10.0.0.2:4242 mdns']);
     endpoints = []; // the listener stopped first
@@ -203,13 +209,7 @@ describe('LanDiscovery (in-memory LAN)', () => {
   });
 
   it('a member that goes silent expires after its TTL', async () => {
-    const lan = new FakeLan();
-    const a = make(lan, 'aaaaaaaaaaaaaaaa', '10.0.0.1');
-    const b = make(lan, 'bbbbbbbbbbbbbbbb', '10.0.0.2', secretA, { ttlSeconds: 10 });
-    const lost: string[] = [];
-    a.discovery.on('lost', (l) => lost.push(l.reason));
-    await a.discovery.start();
-    await b.discovery.start();
+    const { lan, a, b, lost } = await startedPair({ ttlSeconds: 10 });
     await vi.advanceTimersByTimeAsync(4000);
     lan.cut.add('10.0.0.2'); // B vanishes without a word
     const lastHeard = a.discovery.peers()[0]!.lastSeen;
@@ -222,13 +222,7 @@ describe('LanDiscovery (in-memory LAN)', () => {
   });
 
   it('re-announces before the TTL runs out, so a live member never expires', async () => {
-    const lan = new FakeLan();
-    const a = make(lan, 'aaaaaaaaaaaaaaaa', '10.0.0.1');
-    const b = make(lan, 'bbbbbbbbbbbbbbbb', '10.0.0.2', secretA, { ttlSeconds: 10 });
-    const lost: string[] = [];
-    a.discovery.on('lost', (l) => lost.push(l.reason));
-    await a.discovery.start();
-    await b.discovery.start();
+    const { a, b, lost } = await startedPair({ ttlSeconds: 10 });
     await vi.advanceTimersByTimeAsync(60_000);
     expect(lost).toEqual([]);
     expect(a.discovery.peers()).toHaveLength(1);
